@@ -1,0 +1,72 @@
+"""Information-plane quantities of a layer over training: I(X;T) and I(T;Y) at every epoch.
+
+A plane function takes one layer's activations at E epochs over the same n input patterns and
+returns, per quantity, tensors of shape (E,) in bits. Methods that have a batched form over
+epochs (binning, kernel bounds) register one with :func:`register_plane`; any other estimator in
+the registry gets the generic form, which calls :func:`infoplane.estimators.estimate` per epoch
+with (X, T) and (T, Y).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from .binning import binned_plane_bits
+
+QUANTITIES = ("I_XT", "I_TY")
+
+# quantity -> {"mi_bits": (E,), "ci_low_bits": (E,) or None, "ci_high_bits": (E,) or None}
+PlaneResult = dict[str, dict[str, torch.Tensor | None]]
+PlaneFn = Callable[..., PlaneResult]
+
+PLANE_METHODS: dict[str, PlaneFn] = {}
+
+
+def register_plane(name: str):
+    """Decorator: register a batched plane function for estimator method ``name``."""
+
+    def wrap(fn: PlaneFn) -> PlaneFn:
+        PLANE_METHODS[name] = fn
+        return fn
+
+    return wrap
+
+
+def _no_ci(values: dict[str, torch.Tensor]) -> PlaneResult:
+    return {q: {"mi_bits": v, "ci_low_bits": None, "ci_high_bits": None} for q, v in values.items()}
+
+
+@register_plane("binning")
+def _binning_plane(activations, inputs, labels, **params) -> PlaneResult:
+    return _no_ci(binned_plane_bits(activations, labels, **params))
+
+
+def _generic_plane(method: str, activations, inputs, labels, **params) -> PlaneResult:
+    from . import estimate  # late import: the package imports this module
+
+    out: dict[str, dict[str, list]] = {q: {"mi_bits": [], "ci_low_bits": [], "ci_high_bits": []} for q in QUANTITIES}
+    for t in activations:
+        for q, (a, b) in {"I_XT": (inputs, t), "I_TY": (t, labels)}.items():
+            r = estimate(method, a, b, device=activations.device, **params)
+            out[q]["mi_bits"].append(r.mi_bits)
+            out[q]["ci_low_bits"].append(float("nan") if r.ci_low_bits is None else r.ci_low_bits)
+            out[q]["ci_high_bits"].append(float("nan") if r.ci_high_bits is None else r.ci_high_bits)
+    result: PlaneResult = {}
+    for q, cols in out.items():
+        result[q] = {k: torch.tensor(v, dtype=torch.float64) for k, v in cols.items()}
+    return result
+
+
+def information_plane(
+    method: str, activations: torch.Tensor, inputs: torch.Tensor, labels: torch.Tensor, **params
+) -> PlaneResult:
+    """I(X;T) and I(T;Y) of one layer at every epoch, in bits.
+
+    method: an estimator name (``binning``, ``kde``, ``ksg``, ...).
+    activations: (E, n, d) the layer at E epochs; inputs: (n, dx); labels: (n,) integers.
+    """
+    if method in PLANE_METHODS:
+        return PLANE_METHODS[method](activations, inputs, labels, **params)
+    return _generic_plane(method, activations, inputs, labels, **params)
