@@ -1,0 +1,26 @@
+"""Rule estimate: the MI table of one run with one estimator preset."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: F821
+
+import torch  # noqa: E402
+
+from infoplane import logs  # noqa: E402
+from infoplane.analysis import run_mi_table  # noqa: E402
+from infoplane.io import load_store  # noqa: E402
+
+sm = snakemake  # noqa: F821
+log = logs.to_file(sm.log[0])
+torch.set_num_threads(sm.threads)
+preset = dict(sm.params.preset)
+method = preset.pop("method")
+run = f"{sm.wildcards.experiment}/{sm.wildcards.run}"
+table = run_mi_table(
+    load_store(sm.input.activations, "activations store"),
+    load_store(sm.input.dataset, "dataset store"),
+    method, preset, device=sm.params.device, run=run, on_nonfinite=sm.params.on_nonfinite, log=log,
+)
+table.to_csv(sm.output.table, index=False)
+log.info("%s with %s: %d rows in %.2f s", run, sm.wildcards.estimator, len(table), table["seconds"].sum())

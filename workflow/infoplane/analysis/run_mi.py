@@ -1,0 +1,78 @@
+"""The MI table of one run: every estimator quantity at every captured epoch and layer."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from ..estimators import information_plane, resolve_device
+
+MI_COLUMNS = ["epoch", "layer", "quantity", "mi_bits", "ci_low_bits", "ci_high_bits", "n_samples", "seconds"]
+
+
+class NonFiniteActivations(ValueError):
+    """A diverged run: NaN or inf in a layer's activations."""
+
+
+def layer_numbers(activations: xr.Dataset) -> list[int]:
+    """The layer numbers 1..L present in an activations store (variables ``layer{l}``)."""
+    return sorted(int(name.removeprefix("layer")) for name in activations.data_vars if name.startswith("layer"))
+
+
+def run_mi_table(
+    activations: xr.Dataset,
+    dataset: xr.Dataset,
+    method: str,
+    params: dict,
+    device: str = "auto",
+    run: str = "",
+    on_nonfinite: str = "error",
+    log=None,
+) -> pd.DataFrame:
+    """I(X;T) and I(T;Y) of every layer at every epoch of one run, as a tidy table in bits.
+
+    activations: the activations.zarr contract; dataset: the dataset contract (X uniform over its
+    samples). ``on_nonfinite``: ``"error"`` raises NonFiniteActivations naming the run, epoch and
+    layer; ``"skip"`` drops those epochs of that layer and reports them through ``log``.
+    """
+    dev = resolve_device(device)
+    inputs = torch.as_tensor(dataset["x"].values, dtype=torch.float64, device=dev)
+    labels = torch.as_tensor(dataset["y"].values, dtype=torch.int64, device=dev)
+    epochs = activations["epoch"].values
+    frames = []
+    for layer in layer_numbers(activations):
+        acts = torch.as_tensor(np.asarray(activations[f"layer{layer}"].values), device=dev)
+        finite = torch.isfinite(acts).all(dim=2).all(dim=1).cpu().numpy()
+        if not finite.all():
+            bad = epochs[~finite]
+            where = f"run {run!r}, layer {layer}, epochs {bad.tolist()[:10]}{' ...' if len(bad) > 10 else ''}"
+            if on_nonfinite == "error":
+                raise NonFiniteActivations(f"non-finite activations (NaN or inf) in {where}: the run diverged")
+            if log is not None:
+                log.warning("skipping non-finite activations in %s", where)
+        keep = np.flatnonzero(finite)
+        if len(keep) == 0:
+            continue
+        start = time.perf_counter()
+        result = information_plane(method, acts[torch.as_tensor(keep, device=dev)], inputs, labels, **params)
+        seconds = (time.perf_counter() - start) / len(keep)
+        for quantity, values in result.items():
+            frame = pd.DataFrame({
+                "epoch": epochs[keep],
+                "layer": layer,
+                "quantity": quantity,
+                "mi_bits": values["mi_bits"].cpu().numpy(),
+                "ci_low_bits": np.nan if values["ci_low_bits"] is None else values["ci_low_bits"].cpu().numpy(),
+                "ci_high_bits": np.nan if values["ci_high_bits"] is None else values["ci_high_bits"].cpu().numpy(),
+                "n_samples": len(labels),
+                "seconds": seconds / 2,
+            })
+            frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=MI_COLUMNS)
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(["epoch", "layer", "quantity"], kind="stable").reset_index(drop=True)[MI_COLUMNS]

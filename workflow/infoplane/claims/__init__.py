@@ -1,0 +1,20 @@
+"""Machine-checked claims of papers: a registry of functions that turn tables into a claims table.
+
+A claim function takes (mi, metrics, h_y_bits): the experiment's MI table for one estimator,
+its metrics table and H(Y) in bits, and returns rows (claim, metric, expected, observed, holds,
+ci_low, ci_high, n_runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from . import tishby2017
+
+CLAIMS: dict[str, Callable[..., pd.DataFrame]] = {
+    "tishby2017": tishby2017.check,
+}
+
+CLAIM_COLUMNS = ["claim", "metric", "expected", "observed", "holds", "ci_low", "ci_high", "n_runs"]

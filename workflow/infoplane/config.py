@@ -1,0 +1,197 @@
+"""Loading and validating the workflow config; expanding sweeps into runs.
+
+The schema (``workflow/schemas/config.schema.yaml``) gives every key a type, a default and a
+description and rejects unknown keys. :func:`validate_config` fills the defaults, then checks
+what a schema cannot: that names refer to registered datasets, activations, estimators, figures
+and claims, and that files named in the config exist. Every problem raises :class:`ConfigError`
+with one message naming the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import itertools
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+
+# sweep key -> (section, key) of the experiment config it sets
+SWEEP_KEYS = {
+    "seed": ("training", "seed"),
+    "activation": ("model", "activation"),
+    "lr": ("training", "lr"),
+    "batch_size": ("training", "batch_size"),
+    "l2": ("training", "l2"),
+    "optimizer": ("training", "optimizer"),
+    "epochs": ("training", "epochs"),
+}
+
+
+class ConfigError(ValueError):
+    """A config that cannot run; the message names the key or file."""
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML config with the safe loader; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {str(path)!r} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {str(path)!r} is not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {str(path)!r} must hold a mapping of keys, got {type(data).__name__}")
+    return data
+
+
+def _key_path(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def _with_defaults(validator_class):
+    """A validator that fills ``default`` values of properties as it validates (JSON-schema FAQ)."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+def _schema_errors(config: dict, schema: dict) -> list[str]:
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    messages = []
+    for err in sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path))):
+        where = _key_path(err.absolute_path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            allowed = sorted(err.schema.get("properties", {}))
+            messages.append(f"unknown key {', '.join(repr(e) for e in extra)} under {where}; allowed: {allowed}")
+        elif err.validator == "propertyNames":
+            allowed = err.schema["propertyNames"]["enum"]
+            messages.append(f"unknown sweep key {err.instance!r} under {where}; allowed: {allowed}")
+        else:
+            messages.append(f"config key {where}: {err.message}")
+    return messages
+
+
+def validate_config(config: Any, schema_path: str | Path = SCHEMA_PATH) -> dict:
+    """Return a validated copy of ``config`` with defaults filled; raise ConfigError otherwise."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"the config must be a mapping of keys, got {type(config).__name__}")
+    config = copy.deepcopy(config)
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    messages = _schema_errors(config, schema)
+    if not messages:
+        messages = _semantic_errors(config)
+    if messages:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(messages))
+    return config
+
+
+def _semantic_errors(config: dict) -> list[str]:
+    from .claims import CLAIMS
+    from .data import DATASETS
+    from .estimators import ESTIMATORS, PLANE_METHODS
+    from .figures import FIGURES
+    from .models import ACTIVATIONS, MODELS
+
+    errors = []
+    for name, ds in config["datasets"].items():
+        if ds["generator"] not in DATASETS:
+            errors.append(f"datasets.{name}.generator: unknown dataset {ds['generator']!r}; known: {sorted(DATASETS)}")
+        for key in ("path", "split_path"):
+            if ds.get(key) and not Path(ds[key]).is_file():
+                errors.append(f"datasets.{name}.{key}: file {ds[key]!r} does not exist")
+    for name, preset in config["estimators"].items():
+        method = preset["method"]
+        if method not in ESTIMATORS:
+            errors.append(f"estimators.{name}.method: unknown estimator {method!r}; known: {sorted(ESTIMATORS)}")
+            continue
+        accepted = set(inspect.signature(ESTIMATORS[method].fn).parameters) - {"x", "y"}
+        if method in PLANE_METHODS:
+            accepted |= set(inspect.signature(PLANE_METHODS[method]).parameters) - {"activations", "inputs", "labels"}
+        if not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(ESTIMATORS[method].fn).parameters.values()):
+            for key in sorted(set(preset) - {"method"} - accepted):
+                errors.append(f"estimators.{name}.{key}: {method} takes no parameter {key!r}; it takes {sorted(accepted)}")
+    for name, exp in config["experiments"].items():
+        where = f"experiments.{name}"
+        if exp["dataset"] not in config["datasets"]:
+            errors.append(f"{where}.dataset: {exp['dataset']!r} is not defined under datasets; defined: {sorted(config['datasets'])}")
+        if exp["model"]["name"] not in MODELS:
+            errors.append(f"{where}.model.name: unknown model {exp['model']['name']!r}; known: {sorted(MODELS)}")
+        activations = exp["sweep"].get("activation", [exp["model"]["activation"]])
+        for act in activations:
+            if act not in ACTIVATIONS:
+                errors.append(f"{where}: unknown activation {act!r}; known: {sorted(ACTIVATIONS)}")
+        for est in exp["estimators"]:
+            if est not in config["estimators"]:
+                errors.append(f"{where}.estimators: {est!r} is not a preset under estimators; defined: {sorted(config['estimators'])}")
+        for fig in exp["figures"]:
+            if fig not in FIGURES:
+                errors.append(f"{where}.figures: unknown figure {fig!r}; known: {sorted(FIGURES)}")
+        claims = exp["claims"]
+        if claims["name"] is not None and claims["name"] not in CLAIMS:
+            errors.append(f"{where}.claims.name: unknown claim set {claims['name']!r}; known: {sorted(CLAIMS)}")
+        if claims["estimator"] is not None and claims["estimator"] not in exp["estimators"]:
+            errors.append(f"{where}.claims.estimator: {claims['estimator']!r} is not one of this experiment's estimators")
+        epochs = exp["sweep"].get("epochs", [exp["training"]["epochs"]])
+        capture = exp["capture"]
+        if capture["schedule"] == "list":
+            if not capture["epochs"]:
+                errors.append(f"{where}.capture.epochs: schedule 'list' needs a non-empty list of epochs")
+            late = [e for e in capture["epochs"] if e > min(epochs)]
+            if late:
+                errors.append(f"{where}.capture.epochs: {late} are beyond the last epoch ({min(epochs)})")
+        for key, values in exp["sweep"].items():
+            if len(set(map(str, values))) != len(values):
+                errors.append(f"{where}.sweep.{key}: values repeat: {values}")
+            bad = [v for v in values if not _sweep_value_ok(key, v)]
+            if bad:
+                errors.append(f"{where}.sweep.{key}: invalid values {bad}")
+    return errors
+
+
+def _sweep_value_ok(key: str, value) -> bool:
+    if key in ("seed", "batch_size"):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if key == "epochs":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key in ("lr", "l2"):
+        return isinstance(value, int | float) and not isinstance(value, bool) and value >= (0 if key == "l2" else 1e-300)
+    return isinstance(value, str)
+
+
+def format_value(value) -> str:
+    """How a sweep value appears in a run name."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def expand_runs(experiment: dict) -> dict[str, dict]:
+    """{run name: sweep values} for the Cartesian product of ``sweep``, e.g. ``activation~tanh/seed~0``."""
+    sweep = experiment["sweep"]
+    keys = list(sweep)
+    runs = {}
+    for values in itertools.product(*(sweep[k] for k in keys)):
+        point = dict(zip(keys, values, strict=True))
+        runs["/".join(f"{k}~{format_value(v)}" for k, v in point.items())] = point
+    return runs
+
+
+def run_config(experiment: dict, point: dict) -> dict:
+    """The experiment config with one sweep point applied (model, training, capture sections)."""
+    cfg = copy.deepcopy({k: experiment[k] for k in ("model", "training", "capture")})
+    for key, value in point.items():
+        section, field = SWEEP_KEYS[key]
+        cfg[section][field] = value
+    return cfg

@@ -1,0 +1,50 @@
+"""Replay recorded weights on a dataset: every layer's activations at every captured epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import xarray as xr
+from torch import nn
+
+from ..io import zarr_store
+
+
+def load_epoch(model: nn.Module, weights: xr.Dataset, i: int) -> None:
+    """Load the i-th captured epoch of ``weights`` (the weights.zarr contract) into ``model``."""
+    state = {}
+    for name, _ in model.named_parameters():
+        var = name.replace("layers.", "layer").replace(".", "_")
+        if var not in weights:
+            raise ValueError(f"weights store has no variable {var!r} for parameter {name!r}")
+        state[name] = torch.from_numpy(np.asarray(weights[var].isel(epoch=i).values))
+    model.load_state_dict(state)
+
+
+def activations(model: nn.Module, weights: xr.Dataset, x: torch.Tensor, progress=None) -> xr.Dataset:
+    """Activations of every layer (hidden layers, then the softmax output) at every captured epoch.
+
+    x: (n, d) inputs. Returns a Dataset with variables ``layer1``..``layerL``, each
+    (epoch, sample, unit_layer{l}) float32, and coordinate ``epoch``.
+    """
+    epochs = weights["epoch"].values
+    per_layer: list[list[np.ndarray]] = [[] for _ in range(len(model.layers))]
+    model.eval()
+    with torch.no_grad():
+        for i in range(len(epochs)):
+            load_epoch(model, weights, i)
+            for layer, out in enumerate(model(x)):
+                per_layer[layer].append(out.numpy().astype(np.float32))
+            if progress is not None:
+                progress.update(1)
+    data = {
+        f"layer{l + 1}": (("epoch", "sample", f"unit_layer{l + 1}"), np.stack(acts))
+        for l, acts in enumerate(per_layer)
+    }
+    return xr.Dataset(data, coords={"epoch": epochs.astype(np.int64)})
+
+
+def write_activations(ds: xr.Dataset, path) -> None:
+    """Write activations chunked by epoch (one chunk holds one epoch of one layer)."""
+    encoding = {name: {"chunks": (1, *ds[name].shape[1:])} for name in ds.data_vars}
+    zarr_store.write_new(ds, path, encoding)

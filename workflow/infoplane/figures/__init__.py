@@ -1,0 +1,24 @@
+"""Figures: a registry of functions (mi, metrics) -> matplotlib Figure. A new figure is one function and one line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .curves import gradients_figure, training_figure
+from .infoplane import infoplane_figure
+
+FIGURES: dict[str, Callable] = {
+    "infoplane": infoplane_figure,
+    "gradients": gradients_figure,
+    "training": training_figure,
+}
+
+
+def save_figure(fig, png_path, pdf_path=None) -> None:
+    """Write the figure as PNG (and PDF when asked) and close it."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(png_path, dpi=130)
+    if pdf_path is not None:
+        fig.savefig(pdf_path)
+    plt.close(fig)

@@ -1,0 +1,54 @@
+"""Reading and writing the project's Zarr stores through xarray (Zarr format 3).
+
+Consolidated metadata is off on write and read (it warns under Zarr v3). Every reader raises a
+ValueError naming the path when a store is missing, truncated or corrupted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xarray as xr
+
+
+def write_new(ds: xr.Dataset, path: str | Path, encoding: dict | None = None) -> None:
+    """Write ``ds`` as a new store at ``path`` (replacing any store there)."""
+    ds.to_zarr(str(path), mode="w", consolidated=False, zarr_format=3, encoding=encoding or {})
+
+
+def append(ds: xr.Dataset, path: str | Path, dim: str = "epoch") -> None:
+    """Append ``ds`` along ``dim`` to the store at ``path``, creating it if absent."""
+    if not Path(path).exists():
+        encoding = {name: {"chunks": _chunks_along(ds[name], dim)} for name in ds.data_vars}
+        encoding[dim] = {"chunks": (512,)}
+        write_new(ds, path, encoding)
+    else:
+        ds.to_zarr(str(path), mode="a", append_dim=dim, consolidated=False, zarr_format=3)
+
+
+def _chunks_along(var: xr.DataArray, dim: str) -> tuple[int, ...]:
+    return tuple(1 if d == dim else size for d, size in zip(var.dims, var.shape, strict=True))
+
+
+def open_store(path: str | Path, what: str = "store") -> xr.Dataset:
+    """Open a Zarr store lazily; a missing or unreadable one raises ValueError naming the path."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{what} {str(path)!r} does not exist")
+    try:
+        ds = xr.open_zarr(str(path), consolidated=False, zarr_format=3)
+    except Exception as err:
+        raise ValueError(f"{what} {str(path)!r} is not a readable Zarr store: {type(err).__name__}: {err}") from err
+    return ds
+
+
+def load_store(path: str | Path, what: str = "store") -> xr.Dataset:
+    """Open and load a store into memory; a truncated or corrupted chunk raises ValueError naming the path."""
+    ds = open_store(path, what)
+    try:
+        return ds.load()
+    except Exception as err:
+        raise ValueError(f"{what} {str(path)!r} is damaged (a chunk could not be read): {type(err).__name__}: {err}") from err
+
+
+__all__ = ["append", "load_store", "open_store", "write_new"]

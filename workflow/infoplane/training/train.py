@@ -1,0 +1,196 @@
+"""Training with capture: the loop that records weights, metrics and gradient statistics.
+
+A run trains in a work directory outside the workflow's declared outputs. At every flush the
+work directory holds a consistent resumable state: ``weights.zarr`` (the captured epochs so far),
+``metrics.csv`` and ``checkpoint.pt`` (model, optimiser and shuffling-generator state, loaded
+with ``weights_only=True``). A killed run resumes from it and ends with results identical to an
+uninterrupted run; only a finished run is moved to the declared outputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+from torch import nn
+
+from ..io import zarr_store
+from .gradients import GradientMoments
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """How to train. ``batch_size`` 0 means full-batch gradient descent; ``l2`` adds l2 * sum ||W||^2."""
+
+    epochs: int = 8000
+    optimizer: str = "adam"
+    lr: float = 4e-4
+    batch_size: int = 512
+    l2: float = 0.0
+    seed: int = 0
+    flush_every: int = 25  # captures between writes of the resumable state
+
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+
+
+def weights_snapshot(model: nn.Module, epoch: int) -> xr.Dataset:
+    """One capture of every parameter tensor, with a leading ``epoch`` dim of length 1."""
+    data = {}
+    for name, p in model.named_parameters():
+        var = name.replace("layers.", "layer").replace(".", "_")  # layers.0.weight -> layer0_weight
+        arr = p.detach().cpu().numpy()[None].astype(np.float32)
+        data[var] = (("epoch", *[f"{var}_dim{k}" for k in range(arr.ndim - 1)]), arr)
+    return xr.Dataset(data, coords={"epoch": np.array([epoch], dtype=np.int64)})
+
+
+def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    if len(y) == 0:
+        return float("nan"), float("nan")
+    with torch.no_grad():
+        logits = model.logits(x)
+        loss = nn.functional.cross_entropy(logits, y).item()
+        acc = (logits.argmax(1) == y).double().mean().item()
+    return loss, acc
+
+
+def _l2_penalty(model: nn.Module) -> torch.Tensor:
+    return sum((layer.weight**2).sum() for layer in model.layers)
+
+
+def train(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    is_train: torch.Tensor,
+    cfg: TrainConfig,
+    capture: list[int],
+    work_dir: str | Path,
+    progress=None,
+) -> None:
+    """Train ``model`` and record every capture epoch into ``work_dir``; resume if a checkpoint is there.
+
+    x: (n, d) float, y: (n,) int64 labels, is_train: (n,) bool. ``capture``: sorted epochs in
+    [0, cfg.epochs]. ``progress``: an optional tqdm-like object updated once per epoch.
+    """
+    work_dir = Path(work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    weights_path, metrics_path, ckpt_path = work_dir / "weights.zarr", work_dir / "metrics.csv", work_dir / "checkpoint.pt"
+    x_train, y_train = x[is_train], y[is_train]
+    x_test, y_test = x[~is_train], y[~is_train]
+    n_train = len(y_train)
+    batch = n_train if cfg.batch_size in (0, None) else min(cfg.batch_size, n_train)
+    opt = OPTIMIZERS[cfg.optimizer](model.parameters(), lr=cfg.lr)
+    shuffle = torch.Generator().manual_seed(cfg.seed)
+    capture_set = set(capture)
+    rows: list[dict] = []
+    start_epoch = 0
+    if ckpt_path.exists():
+        state = torch.load(ckpt_path, weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        shuffle.set_state(state["shuffle"])
+        start_epoch = int(state["epoch"])
+        rows = pd.read_csv(metrics_path).to_dict("records")
+        _truncate_store(weights_path, n_epochs_kept=len(rows))
+        log.info("resuming from the checkpoint at epoch %d (%d captures kept)", start_epoch, len(rows))
+        if progress is not None:
+            progress.update(start_epoch)
+    else:
+        for stale in (weights_path, metrics_path):
+            _remove(stale)
+    pending: list[xr.Dataset] = []
+    moments = GradientMoments(len(model.layers))
+
+    def flush(next_epoch: int) -> None:
+        if pending:
+            zarr_store.append(xr.concat(pending, dim="epoch"), weights_path)
+            pending.clear()
+        pd.DataFrame(rows).to_csv(metrics_path, index=False)
+        tmp = ckpt_path.with_suffix(".tmp")
+        torch.save(
+            {"model": model.state_dict(), "optimizer": opt.state_dict(), "shuffle": shuffle.get_state(),
+             "epoch": next_epoch},
+            tmp,
+        )
+        tmp.replace(ckpt_path)
+
+    for epoch in range(start_epoch, cfg.epochs + 1):
+        capturing = epoch in capture_set
+        if capturing:
+            pending.append(weights_snapshot(model, epoch))
+            model.eval()
+            train_loss, train_acc = _evaluate(model, x_train, y_train)
+            test_loss, test_acc = _evaluate(model, x_test, y_test)
+            row = {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss,
+                   "train_accuracy": train_acc, "test_accuracy": test_acc}
+            moments.reset()
+        if epoch == cfg.epochs:  # the final state: gradients at it, no step taken
+            if capturing:
+                _epoch_gradients(model, x_train, y_train, batch, cfg, moments, step=None, generator=shuffle)
+        else:
+            model.train()
+            _epoch_gradients(model, x_train, y_train, batch, cfg, moments if capturing else None, step=opt,
+                             generator=shuffle)
+        if capturing:
+            rows.append(row | moments.summary())
+            if len(pending) >= cfg.flush_every:
+                flush(epoch + 1)
+        if progress is not None and epoch < cfg.epochs:
+            progress.update(1)
+    flush(cfg.epochs + 1)
+
+
+def _epoch_gradients(model, x, y, batch, cfg, moments, step, generator) -> None:
+    """One pass over shuffled mini-batches: record weight gradients in ``moments``; step if ``step``."""
+    order = torch.randperm(len(y), generator=generator)
+    for start in range(0, len(y), batch):
+        idx = order[start : start + batch]
+        loss = nn.functional.cross_entropy(model.logits(x[idx]), y[idx])
+        if cfg.l2:
+            loss = loss + cfg.l2 * _l2_penalty(model)
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+        if moments is not None:
+            moments.add([layer.weight.grad for layer in model.layers])
+        if step is not None:
+            step.step()
+
+
+def _truncate_store(path: Path, n_epochs_kept: int) -> None:
+    """Drop captures beyond the checkpoint from the weights store (a kill between two writes)."""
+    if not path.exists():
+        return
+    ds = zarr_store.load_store(path, "weights store")
+    if ds.sizes["epoch"] == n_epochs_kept:
+        return
+    kept = ds.isel(epoch=slice(0, n_epochs_kept))
+    tmp = path.with_name(path.name + ".tmp")
+    zarr_store.write_new(kept, tmp)
+    _remove(path)
+    tmp.rename(path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def publish(work_dir: str | Path, weights_out: str | Path, metrics_out: str | Path) -> None:
+    """Move a finished run's weights and metrics to the declared outputs and drop the checkpoint."""
+    work_dir = Path(work_dir)
+    for src, dst in ((work_dir / "weights.zarr", Path(weights_out)), (work_dir / "metrics.csv", Path(metrics_out))):
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        _remove(dst)
+        shutil.move(str(src), str(dst))
+    shutil.rmtree(work_dir)

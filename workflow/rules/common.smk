@@ -1,0 +1,71 @@
+# Everything that is not a rule: config validation, sweep expansion, input functions.
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+
+from infoplane.config import ConfigError, expand_runs, run_config, validate_config
+
+try:
+    CONFIG = validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+
+EXPERIMENTS = CONFIG["experiments"]
+RUNS = {name: expand_runs(exp) for name, exp in EXPERIMENTS.items()}
+RESULTS = "results"
+
+
+wildcard_constraints:
+    experiment=r"[A-Za-z0-9_]+",
+    dataset=r"[A-Za-z0-9_]+",
+    estimator=r"[A-Za-z0-9_]+",
+    figure=r"[A-Za-z0-9_]+",
+    # a run is key~value parts joined by '/': no '..', no absolute paths
+    run=r"[A-Za-z0-9_]+~[A-Za-z0-9_.+-]+(/[A-Za-z0-9_]+~[A-Za-z0-9_.+-]+)*",
+
+
+def experiment(wildcards):
+    if wildcards.experiment not in EXPERIMENTS:
+        raise WorkflowError(f"unknown experiment {wildcards.experiment!r}; configured: {sorted(EXPERIMENTS)}")
+    return EXPERIMENTS[wildcards.experiment]
+
+
+def sweep_point(wildcards):
+    runs = RUNS[wildcards.experiment]
+    if wildcards.run not in runs:
+        raise WorkflowError(f"run {wildcards.run!r} is not in the sweep of {wildcards.experiment!r}")
+    return runs[wildcards.run]
+
+
+def dataset_store(wildcards):
+    return f"{RESULTS}/datasets/{experiment(wildcards)['dataset']}.zarr"
+
+
+def run_dir(experiment_name, run):
+    return f"{RESULTS}/runs/{experiment_name}/{run}"
+
+
+def run_mi_tables(wildcards):
+    exp = experiment(wildcards)
+    return [
+        f"{run_dir(wildcards.experiment, run)}/mi/{est}.csv" for run in RUNS[wildcards.experiment] for est in exp["estimators"]
+    ]
+
+
+def run_metrics_tables(wildcards):
+    return [f"{run_dir(wildcards.experiment, run)}/metrics.csv" for run in RUNS[wildcards.experiment]]
+
+
+def experiment_targets(name):
+    exp = EXPERIMENTS[name]
+    targets = [f"{RESULTS}/experiments/{name}/mi.csv"]
+    if exp["claims"]["name"]:
+        targets.append(f"{RESULTS}/experiments/{name}/claims.csv")
+    targets += [f"{RESULTS}/figures/{name}/{fig}.png" for fig in exp["figures"]]
+    return targets
+
+
+def all_targets():
+    return [t for name in EXPERIMENTS for t in experiment_targets(name)]
