@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from . import binning  # noqa: F401  (registers)
+from . import binning, knn  # noqa: F401  (registers)
 from .base import ESTIMATORS, MIEstimate, as_tensor, register, resolve_device
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
 

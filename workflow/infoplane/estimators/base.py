@@ -10,7 +10,8 @@ times the call and attaches a confidence interval.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -96,3 +97,71 @@ def as_tensor(a, name: str, device: torch.device, *, labels_ok: bool = False) ->
         bad = int((~torch.isfinite(t)).sum())
         raise ValueError(f"{name} contains {bad} non-finite values (NaN or inf)")
     return t
+
+
+NATS_TO_BITS = 1.0 / math.log(2.0)
+
+
+def check_min_samples(n: int, needed: int, what: str) -> None:
+    """Raise a ValueError naming ``what`` when there are fewer than ``needed`` samples."""
+    if n < needed:
+        raise ValueError(f"{what} needs at least {needed} samples, got n={n}")
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, or a ValueError naming ``name``."""
+    if isinstance(value, bool) or int(value) != value or int(value) < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_choice(value: str, name: str, choices) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def row_chunks(
+    n_rows: int, n_cols: int, chunk_size: int | None = None, budget: int = 1 << 19
+) -> Iterator[slice]:
+    """Slices of rows so that one (rows, n_cols) block holds about ``budget`` elements.
+
+    Pairwise computations loop over these blocks, so memory stays O(budget + n) whatever n is:
+    with the default 2**19 elements a block is 2 MiB in float32 (n = 20,000 gives 26 rows).
+    """
+    if chunk_size is None:
+        chunk_size = max(16, budget // max(n_cols, 1))
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
+    for start in range(0, n_rows, chunk_size):
+        yield slice(start, min(start + chunk_size, n_rows))
+
+
+def standardize_columns(a: torch.Tensor) -> torch.Tensor:
+    """Centre every column and divide it by its standard deviation (ddof 0; constant columns kept at 0)."""
+    a = a - a.mean(dim=0, keepdim=True)
+    std = a.std(dim=0, unbiased=False, keepdim=True)
+    return a / torch.where(std > 0, std, torch.ones_like(std))
+
+
+def jitter(a: torch.Tensor, noise: float, generator: torch.Generator | None) -> torch.Tensor:
+    """Add ``noise`` x (column std) x N(0, 1) to ``a`` (breaks ties between duplicate points)."""
+    if noise == 0:
+        return a
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    std = a.std(dim=0, unbiased=False, keepdim=True)
+    std = torch.where(std > 0, std, torch.ones_like(std))
+    eps = torch.randn(a.shape, generator=generator, dtype=a.dtype, device="cpu").to(a.device)
+    return a + noise * std * eps
+
+
+def cpu_generator(seed: int) -> torch.Generator:
+    """A seeded CPU generator: random draws are made on CPU and moved, so results match across devices."""
+    g = torch.Generator(device="cpu")
+    g.manual_seed(int(seed))
+    return g
+
+
+def is_labels(t: torch.Tensor) -> bool:
+    """Whether ``t`` is an integer label vector (n,) as produced by :func:`as_tensor`."""
+    return t.ndim == 1 and not torch.is_floating_point(t)
