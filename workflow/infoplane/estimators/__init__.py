@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 
-from . import binning, knn  # noqa: F401  (registers)
+from . import binning, compression, gaussian, kde, knn, renyi, variational  # noqa: F401  (registers)
 from .base import ESTIMATORS, MIEstimate, as_tensor, register, resolve_device
+from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
 
 __all__ = [
@@ -29,10 +30,29 @@ __all__ = [
 ]
 
 
-def estimate(method: str, x, y, *, device="auto", **params) -> MIEstimate:
-    """Estimate I(X;Y) in bits with ``method`` and its ``params``.
+def estimate(
+    method: str,
+    x,
+    y,
+    *,
+    device="auto",
+    ci: bool = True,
+    ci_resamples: int | None = None,
+    ci_fraction: float = 0.5,
+    ci_level: float = 0.95,
+    seed: int = 0,
+    **params,
+) -> MIEstimate:
+    """Estimate I(X;Y) in bits with ``method`` and its ``params``, with a confidence interval.
 
-    x: (n, dx) or (n,); y: (n, dy), (n,) floats, or (n,) integer class labels.
+    x: (n, dx) or (n,) floats; y: (n, dy), (n,) floats, or (n,) integer class labels; numpy
+    arrays or torch tensors on any device. device: ``"auto"`` (CUDA when present), ``"cpu"``,
+    ``"cuda:0"``...; the computation runs there.
+    ci: attach a nominal ``ci_level`` interval (see :mod:`infoplane.estimators.intervals`):
+    subsampling without replacement (``ci_resamples`` subsets, default 20, of ``ci_fraction``
+    x n rows) for kNN, kernel, binning, Gaussian and Renyi methods; ``ci_resamples`` critic
+    seeds (default 5) for variational ones, whose point estimate is then the mean over seeds.
+    seed: seeds every random choice (subsets, jitter, critics); same seed, same result on CPU.
     """
     if method not in ESTIMATORS:
         raise ValueError(f"unknown estimator method {method!r}; known: {sorted(ESTIMATORS)}")
@@ -43,13 +63,43 @@ def estimate(method: str, x, y, *, device="auto", **params) -> MIEstimate:
     yt = as_tensor(y, "y", dev, labels_ok=spec.labels_ok)
     if xt.shape[0] != yt.shape[0]:
         raise ValueError(f"x and y must have the same number of samples, got {xt.shape[0]} and {yt.shape[0]}")
-    mi = float(spec.fn(xt, yt, **params))
+    if not 0.0 < ci_level < 1.0:
+        raise ValueError(f"ci_level must lie strictly between 0 and 1, got {ci_level}")
+    fn_params = dict(params)
+    if accepts_seed(spec.fn):
+        fn_params["seed"] = seed
+    low = high = None
+    record = dict(params)
+    if ci and spec.ci == "seeds":
+        s = 5 if ci_resamples is None else ci_resamples
+        if s < 2:
+            raise ValueError(f"ci_resamples must be >= 2 for seed intervals, got {s}")
+        values = [float(spec.fn(xt, yt, **{**fn_params, "seed": seed + i})) for i in range(s)]
+        mi, low, high = seed_interval(values, ci_level)
+        record.update(ci="seeds", ci_resamples=s, ci_level=ci_level)
+    else:
+        mi = float(spec.fn(xt, yt, **fn_params))
+        if ci and spec.ci == "subsample":
+            b = 20 if ci_resamples is None else ci_resamples
+            low, high, _ = subsample_interval(
+                spec.fn,
+                xt,
+                yt,
+                mi,
+                n_resamples=b,
+                fraction=ci_fraction,
+                level=ci_level,
+                subset_seed=seed,
+                **fn_params,
+            )
+            record.update(ci="subsample", ci_resamples=b, ci_fraction=ci_fraction, ci_level=ci_level)
+    record["seed"] = seed
     return MIEstimate(
         mi_bits=mi,
-        ci_low_bits=None,
-        ci_high_bits=None,
+        ci_low_bits=low,
+        ci_high_bits=high,
         n_samples=int(xt.shape[0]),
         seconds=time.perf_counter() - start,
         method=method,
-        params=dict(params),
+        params=record,
     )

@@ -178,8 +178,17 @@ def ksg_mi_bits(
     data are centred in float64 first) or ``float64``.
     """
     if is_labels(y):
-        return mixed_ksg_mi_bits(x, y, k=k, metric=metric, standardize=standardize, noise=noise,
-                                 precision=precision, seed=seed, chunk_size=chunk_size)
+        return mixed_ksg_mi_bits(
+            x,
+            y,
+            k=k,
+            metric=metric,
+            standardize=standardize,
+            noise=noise,
+            precision=precision,
+            seed=seed,
+            chunk_size=chunk_size,
+        )
     g = cpu_generator(seed)
     xp = _prepare(x, standardize, noise, g, precision)
     yp = _prepare(y, standardize, noise, g, precision)
