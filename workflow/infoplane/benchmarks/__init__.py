@@ -1,0 +1,1 @@
+"""Benchmarks of the library: estimator accuracy against ground truth, and speed."""
