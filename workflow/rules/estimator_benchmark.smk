@@ -1,0 +1,102 @@
+# The estimator benchmark: accuracy against closed-form MI, and speed. Settings come from
+# config["estimator_benchmark"]; every key has a default here, sized for ~1-2 minutes on 2 CPU cores.
+
+_EB_DEFAULTS = {
+    "tasks": {
+        "gaussian_1+1": {"task": "gaussian", "dim_x": 1, "dim_y": 1, "mi_bits": 1.0},
+        "gaussian_5+5": {"task": "gaussian", "dim_x": 5, "dim_y": 5, "mi_bits": 1.0},
+        "asinh_2+2": {"task": "asinh", "dim_x": 2, "dim_y": 2, "mi_bits": 1.0},
+        "student_t_1+1": {"task": "student_t", "dim_x": 1, "dim_y": 1, "gaussian_mi_bits": 0.5, "dof": 3},
+        "additive_uniform_1": {"task": "additive_uniform", "dim": 1, "width": 0.5},
+    },
+    "estimators": {
+        "ksg": {"method": "ksg", "k": 3},
+        "gaussian": {"method": "gaussian"},
+        "pca_ksg": {"method": "pca_ksg", "components": 2},
+        "infonce": {"method": "infonce", "steps": 150},
+    },
+    "sample_sizes": [500, 1000],
+    "seeds": [0, 1, 2],
+    "ci_resamples": 10,
+    "ci_seeds": 3,
+    "device": "auto",
+    "speed": {
+        "methods": {
+            "ksg": {"method": "ksg", "k": 3},
+            "ksg_euclidean": {"method": "ksg", "k": 3, "metric": "euclidean"},
+            "gaussian": {"method": "gaussian"},
+            "renyi": {"method": "renyi", "alpha": 2.0},
+        },
+        "sample_sizes": [1000, 5000],
+        "dims": [1, 25],
+        "references": ["sklearn", "ckdtree"],
+        "repeats": 2,
+    },
+}
+_EB = {**_EB_DEFAULTS, **config.get("estimator_benchmark", {})}
+_EB_SPEED = {**_EB_DEFAULTS["speed"], **_EB.get("speed", {})}
+
+
+rule estimator_accuracy:
+    output:
+        table="results/experiments/estimators/accuracy.csv",
+    params:
+        tasks=_EB["tasks"],
+        estimators=_EB["estimators"],
+        sample_sizes=_EB["sample_sizes"],
+        seeds=_EB["seeds"],
+        ci_resamples=_EB["ci_resamples"],
+        ci_seeds=_EB["ci_seeds"],
+        device=_EB["device"],
+    log:
+        "results/logs/estimator_benchmark/accuracy.log",
+    threads: 2
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../../scripts/estimator_accuracy.py"
+
+
+rule estimator_accuracy_figure:
+    input:
+        table="results/experiments/estimators/accuracy.csv",
+    output:
+        png=report(
+            "results/figures/estimators/accuracy.png",
+            category="estimators",
+            labels={"figure": "accuracy"},
+        ),
+    log:
+        "results/logs/estimator_benchmark/accuracy_figure.log",
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../../scripts/estimator_accuracy_figure.py"
+
+
+rule estimator_speed:
+    output:
+        table="results/benchmarks/estimators_speed.csv",
+    params:
+        methods=_EB_SPEED["methods"],
+        sample_sizes=_EB_SPEED["sample_sizes"],
+        dims=_EB_SPEED["dims"],
+        references=_EB_SPEED["references"],
+        repeats=_EB_SPEED["repeats"],
+        device=_EB["device"],
+    log:
+        "results/logs/estimator_benchmark/speed.log",
+    threads: 2
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../../scripts/estimator_speed.py"
