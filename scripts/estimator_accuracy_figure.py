@@ -10,7 +10,6 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
-
 from infoplane import logs  # noqa: E402
 from infoplane.benchmarks.accuracy import accuracy_figure  # noqa: E402
 
