@@ -18,6 +18,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/benchmarks.smk"
 
 
 rule all:

@@ -24,13 +24,16 @@ when packing bin indices into one integer code per row.
 
 from __future__ import annotations
 
+import builtins
 import math
 
+import numpy as np
 import torch
 
 from .base import register
 
 RANGES = ("fixed", "observed", "adaptive")
+builtins_range = builtins.range  # the parameter named range shadows the builtin below
 
 
 def bin_indices(
@@ -38,70 +41,94 @@ def bin_indices(
 ) -> torch.Tensor:
     """Bin index of every activation.
 
-    t: (E, n, d) activations of one layer at E epochs. Returns int64 (E, n, d) in [0, bins).
+    t: (E, n, d) activations of one layer at E epochs. Returns float32 (E, n, d) holding whole
+    numbers in [0, bins) (float, so that packing them into codes is one matrix product).
     """
     if bins < 2:
         raise ValueError(f"bins must be at least 2, got {bins}")
     if t.ndim != 3:
         raise ValueError(f"activations must have shape (epoch, sample, unit), got {tuple(t.shape)}")
-    t = t.to(torch.float64)
     if range == "fixed":
         if not high > low:
             raise ValueError(f"binning range needs low < high, got low={low}, high={high}")
-        lo = torch.tensor(low, dtype=t.dtype, device=t.device)
-        width = (high - low) / bins
-        idx = torch.floor((t - lo) / width)
+        idx = (t.to(torch.float32) - low).mul_(bins / (high - low))
     elif range == "observed":
+        t = t.to(torch.float32)
         lo = t.amin(dim=(1, 2), keepdim=True)
-        hi = t.amax(dim=(1, 2), keepdim=True)
-        width = (hi - lo) / bins
+        width = (t.amax(dim=(1, 2), keepdim=True) - lo) / bins
         # A constant layer falls into one bin: guard the zero width.
-        width = torch.where(width > 0, width, torch.ones_like(width))
-        idx = torch.floor((t - lo) / width)
+        idx = (t - lo).div_(torch.where(width > 0, width, torch.ones_like(width)))
     elif range == "adaptive":
-        # Edges at the unit's quantiles: interior quantiles 1/bins .. (bins-1)/bins over samples.
+        # Edges at each unit's quantiles over samples: equal-mass bins.
+        t = t.to(torch.float64)
         q = torch.linspace(0, 1, bins + 1, dtype=t.dtype, device=t.device)[1:-1]
-        edges = torch.quantile(t, q, dim=1)  # (bins-1, E, d)
-        edges = edges.permute(1, 2, 0).contiguous()  # (E, d, bins-1)
+        edges = torch.quantile(t, q, dim=1).permute(1, 2, 0).contiguous()  # (E, d, bins-1)
         values = t.permute(0, 2, 1).contiguous()  # (E, d, n)
-        idx = torch.searchsorted(edges, values, right=True).permute(0, 2, 1).to(t.dtype)
+        idx = torch.searchsorted(edges, values, right=True).permute(0, 2, 1).to(torch.float32)
     else:
         raise ValueError(f"binning range must be one of {RANGES}, got {range!r}")
-    return idx.clamp_(0, bins - 1).to(torch.int64)
+    return idx.floor_().clamp_(0, bins - 1)
 
 
 def row_codes(idx: torch.Tensor, base: int) -> torch.Tensor:
     """One int64 code per (epoch, sample) row, equal exactly when the rows' bin indices are equal.
 
-    idx: (E, n, d) integers in [0, base). Returns (E, n) int64. Columns are packed base-``base``
-    while the code fits in 62 bits; when it would not, the partial codes are replaced by their
-    dense rank (``torch.unique``), which keeps equality exact and frees the bits.
+    idx: (E, n, d) whole numbers in [0, base), any dtype. Returns (E, n) int64. Groups of columns
+    are packed base-``base`` by a float32 matrix product (exact below 2^24), then the groups are
+    combined in int64 while the code fits in 62 bits; when it would not, the partial code is
+    replaced by its dense rank, which keeps equality exact and frees the bits.
     """
     E, n, d = idx.shape
+    per_group = max(1, int(math.floor(24 * math.log(2) / math.log(base))))
     code = torch.zeros((E, n), dtype=torch.int64, device=idx.device)
     span = 1  # the codes are < span
-    limit = 2**62
-    for j in range(d):
-        if span * base >= limit:
+    for start in builtins_range(0, d, per_group):
+        cols = idx[:, :, start : start + per_group].to(torch.float32)
+        g = cols.shape[2]
+        powers = torch.tensor([float(base**k) for k in builtins_range(g - 1, -1, -1)], device=idx.device)
+        group = (cols @ powers).to(torch.int64)
+        if span * base**g >= 2**62:
             _, code = torch.unique(code, return_inverse=True)
             span = int(code.max()) + 1
-        code = code * base + idx[:, :, j]
-        span *= base
+        code = code * base**g + group
+        span *= base**g
     return code
+
+
+def _sort_rows(a: torch.Tensor) -> torch.Tensor:
+    """Sort each row of an (E, n) integer tensor."""
+    if a.device.type == "cpu":
+        # NumPy's vectorised integer sort is several times faster than torch's on CPU.
+        return torch.from_numpy(np.sort(a.numpy(), axis=1))
+    return torch.sort(a, dim=1).values
+
+
+def _entropy_bits_of_sorted(s: torch.Tensor) -> torch.Tensor:
+    """Plug-in entropy, in bits, of each row of a row-sorted (E, n) tensor. Returns (E,) float64.
+
+    H = log2(n) - (1/n) sum_v c_v log2 c_v over the run lengths c_v of equal values.
+    """
+    E, n = s.shape
+    if s.device.type == "cpu":  # the same steps in NumPy, about 5x faster than torch's CPU kernels here
+        a = s.numpy()
+        new = np.empty(a.shape, dtype=bool)
+        new[:, 0] = True
+        np.not_equal(a[:, 1:], a[:, :-1], out=new[:, 1:])
+        starts = np.flatnonzero(new)
+        counts = np.diff(starts, append=E * n).astype(np.float64)
+        sum_clogc = np.bincount(starts // n, weights=counts * np.log2(counts), minlength=E)
+        return torch.from_numpy(math.log2(n) - sum_clogc / n)
+    new = torch.ones_like(s, dtype=torch.bool)
+    new[:, 1:] = s[:, 1:] != s[:, :-1]
+    starts = torch.nonzero(new.reshape(-1)).squeeze(1)
+    counts = torch.diff(starts, append=torch.tensor([E * n], device=s.device)).to(torch.float64)
+    sum_clogc = torch.bincount(starts // n, weights=counts * torch.log2(counts), minlength=E)
+    return math.log2(n) - sum_clogc / n
 
 
 def entropy_bits_per_row(codes: torch.Tensor) -> torch.Tensor:
     """Plug-in entropy, in bits, of the values in each row of ``codes`` (E, n). Returns (E,)."""
-    E, n = codes.shape
-    s, _ = torch.sort(codes, dim=1)
-    new = torch.ones_like(s, dtype=torch.bool)
-    new[:, 1:] = s[:, 1:] != s[:, :-1]
-    group = torch.cumsum(new.to(torch.int64), dim=1) - 1  # (E, n): 0 .. k-1 within each row
-    counts = torch.zeros((E, n), dtype=torch.float64, device=codes.device)
-    counts.scatter_add_(1, group, torch.ones_like(counts))
-    p = counts / n
-    plogp = torch.where(p > 0, p * torch.log2(torch.where(p > 0, p, torch.ones_like(p))), 0.0)
-    return -plogp.sum(dim=1)
+    return _entropy_bits_of_sorted(_sort_rows(codes))
 
 
 def binned_plane_bits(
@@ -122,14 +149,15 @@ def binned_plane_bits(
         raise ValueError(
             f"labels must have shape ({t.shape[1]},) to match the activations, got {tuple(labels.shape)}"
         )
-    idx = bin_indices(t, bins=bins, range=range, low=low, high=high)
-    codes = row_codes(idx, base=bins)
+    codes = row_codes(bin_indices(t, bins=bins, range=range, low=low, high=high), base=bins)
     _, y = torch.unique(labels.to(t.device), return_inverse=True)
     n_classes = int(y.max()) + 1
-    h_t = entropy_bits_per_row(codes)
-    # Re-rank before appending the label so the joint code cannot overflow.
-    _, dense = torch.unique(codes, return_inverse=True)
-    h_ty = entropy_bits_per_row(dense * n_classes + y[None, :])
+    if int(codes.max()) >= 2**62 // n_classes:  # make room for the label
+        _, codes = torch.unique(codes, return_inverse=True)
+    # One sort serves both entropies: sorting (code, label) pairs also sorts the codes.
+    joint = _sort_rows(codes * n_classes + y[None, :])
+    h_t = _entropy_bits_of_sorted(torch.div(joint, n_classes, rounding_mode="floor"))
+    h_ty = _entropy_bits_of_sorted(joint)
     h_y = entropy_bits_per_row(y[None, :])[0]
     return {"I_XT": h_t, "I_TY": h_t + h_y - h_ty}
 

@@ -1,0 +1,19 @@
+# Benchmarks: tables of measured speed, built only when asked for (not part of `all`).
+
+
+rule benchmark_binning:
+    output:
+        f"{RESULTS}/benchmarks/binning_speed.csv",
+    params:
+        epochs=274,
+        repeats=5,
+    log:
+        f"{RESULTS}/logs/benchmarks/binning_speed.log",
+    threads: workflow.cores
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../../scripts/benchmark_binning.py"
