@@ -1,0 +1,149 @@
+"""The tiny test config through a real single-node SLURM gives the same MI tables as a local run.
+
+Starts slurmctld + slurmd (+ munged) with tests/slurm_cluster.py, runs the workflow twice from
+two fresh copies of the repository (tracked and untracked-but-not-ignored files, as a clean clone
+has them): once locally with `--cores 2`, once with `--executor slurm` and the project's profile
+(workflow/profiles/slurm, adapted to the one-node cluster by `write_local_profile`). Skipped, with
+the reason, where the machine cannot run SLURM (not root, no apt). Every daemon it started is
+stopped by PID at the end, whatever happened.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from slurm_cluster import ClusterUnavailable, SlurmCluster, write_local_profile  # noqa: E402
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+TEST_CONFIG = os.environ.get("INFOPLANE_SLURM_TEST_CONFIG", ".test/config.yaml")  # override: trying other configs
+RUN_TIMEOUT_S = 45 * 60
+# Wall-clock columns: the only ones allowed to differ between two runs of the same config.
+TIMING_COLUMNS = {"seconds"}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A running cluster: one a person already started (`slurm_cluster.py start`, left running), or our own."""
+    existing = SlurmCluster()
+    try:
+        if existing.running():
+            yield existing
+            return
+    except OSError:
+        pass
+    own = SlurmCluster(tmp_path_factory.mktemp("slurm-state"))
+    try:
+        try:
+            own.start()
+        except ClusterUnavailable as err:
+            pytest.skip(f"no local SLURM cluster: {err}")
+        yield own
+    finally:
+        own.stop()
+
+
+def copy_repo(dest: Path) -> Path:
+    """The files a clean clone of the working tree has: tracked plus untracked-not-ignored (no results, no .venv)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = REPO / rel
+        if src.is_symlink() or src.is_file():  # skip deleted-but-tracked files
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel, follow_symlinks=False)
+    return dest
+
+
+def snakemake(args: list[str], cwd: Path, env: dict, log: Path) -> subprocess.Popen:
+    """Start `python -m snakemake ARGS` in `cwd`, output to `log`."""
+    env = {k: v for k, v in env.items() if not k.startswith("SLURM_") or k == "SLURM_CONF"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env,
+        stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+
+
+def wait(proc: subprocess.Popen, log: Path, what: str) -> float:
+    start = time.monotonic()
+    try:
+        rc = proc.wait(timeout=RUN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        proc.wait(timeout=60)
+        rc = "timeout"
+    if rc != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
+        pytest.fail(f"{what} failed ({rc}); last lines of {log}:\n{tail}")
+    return time.monotonic() - start
+
+
+def read_without_timing(path: Path) -> list[list[str]]:
+    """Rows of a CSV as the strings written (byte-exact numbers), timing columns left out."""
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    keep = [i for i, name in enumerate(rows[0]) if name not in TIMING_COLUMNS]
+    return [[row[i] for i in keep] for row in rows]
+
+
+def test_slurm_run_matches_local_run(cluster, tmp_path):
+    if not (REPO / TEST_CONFIG).exists() or not (REPO / "Snakefile").exists():  # REPO / absolute = absolute
+        pytest.fail(f"{TEST_CONFIG} or Snakefile missing in {REPO}")
+    local_dir = copy_repo(tmp_path / "local")
+    slurm_dir = copy_repo(tmp_path / "slurm")
+    profile = write_local_profile(slurm_dir / "workflow/profiles/slurm", tmp_path / "slurm-profile")
+
+    started = time.monotonic()
+    local = snakemake(
+        ["--cores", "2", "--configfile", TEST_CONFIG], local_dir, dict(os.environ), tmp_path / "local.log"
+    )
+    slurm_log = tmp_path / "slurm.log"
+    on_slurm = snakemake(
+        ["--executor", "slurm", "--workflow-profile", str(profile), "--configfile", TEST_CONFIG, "--jobs", "4"],
+        slurm_dir, cluster.env, slurm_log,
+    )
+    try:
+        slurm_s = wait(on_slurm, slurm_log, "the SLURM run")
+        local_s = wait(local, tmp_path / "local.log", "the local run")
+    finally:
+        for proc in (local, on_slurm):
+            if proc.poll() is None:
+                proc.terminate()
+    print(f"local run {local_s:.0f} s, SLURM run {slurm_s:.0f} s, both {time.monotonic() - started:.0f} s")
+
+    # SLURM really ran the jobs: every job id Snakemake reports was allocated by this slurmctld,
+    # and left its SLURM log (the profile for this cluster keeps the logs of successful jobs).
+    job_ids = re.findall(r"submitted with SLURM jobid (\d+)", slurm_log.read_text())
+    assert job_ids, f"the SLURM run submitted no job; see {slurm_log}"
+    ctld_log = (cluster.log_dir / "slurmctld.log").read_text(errors="replace")
+    allocated = set(re.findall(r"Allocate JobId=(\d+)", ctld_log))
+    assert set(job_ids) <= allocated, f"jobs Snakemake submitted but SLURM never allocated: {set(job_ids) - allocated}"
+    slurm_logs = list((slurm_dir / ".snakemake/slurm_logs").rglob("*.log"))
+    assert {p.stem for p in slurm_logs} >= set(job_ids), "a submitted job left no SLURM log"
+    kinds = {p.relative_to(slurm_dir / ".snakemake/slurm_logs").parts[0] for p in slurm_logs}
+    assert "rule_train" in kinds, f"no train job ran through SLURM: {sorted(kinds)}"
+    assert any(k == "rule_estimate" or k.startswith("group_estimate") for k in kinds), f"no estimate job ran through SLURM: {sorted(kinds)}"
+
+    # Same config, same seeds, same tables: byte-identical but for wall-clock columns.
+    local_tables = sorted(p.relative_to(local_dir) for p in (local_dir / "results/experiments").glob("*/mi.csv"))
+    slurm_tables = sorted(p.relative_to(slurm_dir) for p in (slurm_dir / "results/experiments").glob("*/mi.csv"))
+    assert local_tables, "the local run wrote no results/experiments/*/mi.csv"
+    assert local_tables == slurm_tables
+    for rel in local_tables:
+        local_rows, slurm_rows = read_without_timing(local_dir / rel), read_without_timing(slurm_dir / rel)
+        assert len(local_rows) > 1, f"{rel} has no rows"
+        assert local_rows == slurm_rows, f"{rel} differs between the local and the SLURM run"
