@@ -28,7 +28,8 @@ from slurm_cluster import ClusterUnavailable, SlurmCluster, write_local_profile 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[1]
-TEST_CONFIG = os.environ.get("INFOPLANE_SLURM_TEST_CONFIG", ".test/config.yaml")  # override: trying other configs
+# INFOPLANE_SLURM_TEST_CONFIG: another config to try (relative to the repository, or absolute)
+TEST_CONFIG = os.environ.get("INFOPLANE_SLURM_TEST_CONFIG", ".test/config.yaml")
 RUN_TIMEOUT_S = 45 * 60
 # Wall-clock columns: the only ones allowed to differ between two runs of the same config.
 TIMING_COLUMNS = {"seconds"}
@@ -36,7 +37,7 @@ TIMING_COLUMNS = {"seconds"}
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """A running cluster: one a person already started (`slurm_cluster.py start`, left running), or our own."""
+    """A running cluster: one a person started (`slurm_cluster.py start`; left running), or our own."""
     existing = SlurmCluster()
     try:
         if existing.running():
@@ -56,11 +57,17 @@ def cluster(tmp_path_factory):
 
 
 def copy_repo(dest: Path) -> Path:
-    """The files a clean clone of the working tree has: tracked plus untracked-not-ignored (no results, no .venv)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    """The files a clean clone of the working tree has: tracked, and untracked but not ignored."""
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = REPO / rel
         if src.is_symlink() or src.is_file():  # skip deleted-but-tracked files
@@ -73,8 +80,11 @@ def snakemake(args: list[str], cwd: Path, env: dict, log: Path) -> subprocess.Po
     """Start `python -m snakemake ARGS` in `cwd`, output to `log`."""
     env = {k: v for k, v in env.items() if not k.startswith("SLURM_") or k == "SLURM_CONF"}
     return subprocess.Popen(
-        [sys.executable, "-m", "snakemake", *args], cwd=cwd, env=env,
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=cwd,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -113,8 +123,19 @@ def test_slurm_run_matches_local_run(cluster, tmp_path):
     )
     slurm_log = tmp_path / "slurm.log"
     on_slurm = snakemake(
-        ["--executor", "slurm", "--workflow-profile", str(profile), "--configfile", TEST_CONFIG, "--jobs", "4"],
-        slurm_dir, cluster.env, slurm_log,
+        [
+            "--executor",
+            "slurm",
+            "--workflow-profile",
+            str(profile),
+            "--configfile",
+            TEST_CONFIG,
+            "--jobs",
+            "4",
+        ],
+        slurm_dir,
+        cluster.env,
+        slurm_log,
     )
     try:
         slurm_s = wait(on_slurm, slurm_log, "the SLURM run")
@@ -131,16 +152,24 @@ def test_slurm_run_matches_local_run(cluster, tmp_path):
     assert job_ids, f"the SLURM run submitted no job; see {slurm_log}"
     ctld_log = (cluster.log_dir / "slurmctld.log").read_text(errors="replace")
     allocated = set(re.findall(r"Allocate JobId=(\d+)", ctld_log))
-    assert set(job_ids) <= allocated, f"jobs Snakemake submitted but SLURM never allocated: {set(job_ids) - allocated}"
+    assert set(job_ids) <= allocated, (
+        f"jobs Snakemake submitted but SLURM never allocated: {set(job_ids) - allocated}"
+    )
     slurm_logs = list((slurm_dir / ".snakemake/slurm_logs").rglob("*.log"))
     assert {p.stem for p in slurm_logs} >= set(job_ids), "a submitted job left no SLURM log"
     kinds = {p.relative_to(slurm_dir / ".snakemake/slurm_logs").parts[0] for p in slurm_logs}
     assert "rule_train" in kinds, f"no train job ran through SLURM: {sorted(kinds)}"
-    assert any(k == "rule_estimate" or k.startswith("group_estimate") for k in kinds), f"no estimate job ran through SLURM: {sorted(kinds)}"
+    assert any(k == "rule_estimate" or k.startswith("group_estimate") for k in kinds), (
+        f"no estimate job ran through SLURM: {sorted(kinds)}"
+    )
 
     # Same config, same seeds, same tables: byte-identical but for wall-clock columns.
-    local_tables = sorted(p.relative_to(local_dir) for p in (local_dir / "results/experiments").glob("*/mi.csv"))
-    slurm_tables = sorted(p.relative_to(slurm_dir) for p in (slurm_dir / "results/experiments").glob("*/mi.csv"))
+    local_tables = sorted(
+        p.relative_to(local_dir) for p in (local_dir / "results/experiments").glob("*/mi.csv")
+    )
+    slurm_tables = sorted(
+        p.relative_to(slurm_dir) for p in (slurm_dir / "results/experiments").glob("*/mi.csv")
+    )
     assert local_tables, "the local run wrote no results/experiments/*/mi.csv"
     assert local_tables == slurm_tables
     for rel in local_tables:
