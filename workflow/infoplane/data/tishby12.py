@@ -2,8 +2,11 @@
 
 All 2^12 = 4096 binary patterns in counting order (row i is the binary expansion of i, most
 significant bit first) with a binary label from a spherically symmetric rule: twelve points
-p_1..p_12 on the unit sphere in R^3, the input's projection z = sum_i x_i p_i, and the label
-1 when |z| exceeds a threshold, chosen as the median of |z| so the classes are near 50/50.
+p_1..p_12 on the unit sphere in R^3 (clustered around the diagonal of the positive octant, like
+the reference points of the original ``g1.mat``), the input's projection z = sum_i x_i p_i, and the label 1 when |z|
+exceeds a threshold, chosen as the median of |z| so the classes are near 50/50. Like the
+original task, the label then depends mostly on how many bits are on: patterns with at most 4
+bits on are (almost) all class 0, with at least 8 (almost) all class 1, and 5 to 7 are mixed.
 The original task files (``var_u.mat``: ``F`` 4096x12, ``y`` 1x4096) load with :func:`load_mat`.
 """
 
@@ -24,8 +27,8 @@ def all_patterns(n_bits: int = N_BITS) -> np.ndarray:
 
 
 def points_on_sphere(n_points: int, rng: np.random.Generator) -> np.ndarray:
-    """n_points unit vectors drawn uniformly on the sphere in R^3: (3, n_points)."""
-    v = rng.standard_normal((3, n_points))
+    """n_points unit vectors around the octant's diagonal: normals with mean 0.5 per coordinate, normalised: (3, n_points)."""
+    v = rng.standard_normal((3, n_points)) + 0.5
     return v / np.linalg.norm(v, axis=0, keepdims=True)
 
 
