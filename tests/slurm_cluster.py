@@ -138,8 +138,8 @@ def ensure_installed() -> None:
 def write_local_profile(profile_src: Path | str, dest: Path | str) -> Path:
     """Write a copy of the project's SLURM profile adapted to this one-node cluster; return its directory.
 
-    Only what a laptop-sized fake cluster cannot honour changes: the partition is `debug`, there
-    is no account (`slurm-no-account`), job state comes from `squeue` (no accounting, see the module
+    Only what a laptop-sized fake cluster cannot honour changes: the partition is `debug`, `cores`
+    is this machine's CPU count, there is no account (`slurm-no-account`), job state comes from `squeue` (no accounting, see the module
     docstring), and the SLURM logs of successful jobs are kept so a test can count them. Everything
     else (resources, GPU requests, groups, job limits) is the project's profile as users get it.
     """
@@ -154,6 +154,7 @@ def write_local_profile(profile_src: Path | str, dest: Path | str) -> Path:
     resources.pop("slurm_account", None)
     resources["slurm_partition"] = PARTITION
     profile["default-resources"] = resources
+    profile["cores"] = os.cpu_count() or 1  # one node: no job may ask for more CPUs than it has
     profile["slurm-no-account"] = True
     profile["slurm-status-command"] = "squeue"
     profile["slurm-keep-successful-logs"] = True
