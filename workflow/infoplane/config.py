@@ -77,9 +77,8 @@ def _schema_errors(config: dict, schema: dict) -> list[str]:
             extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             allowed = sorted(err.schema.get("properties", {}))
             messages.append(f"unknown key {', '.join(repr(e) for e in extra)} under {where}; allowed: {allowed}")
-        elif err.validator == "propertyNames":
-            allowed = err.schema["propertyNames"]["enum"]
-            messages.append(f"unknown sweep key {err.instance!r} under {where}; allowed: {allowed}")
+        elif "propertyNames" in err.relative_schema_path:
+            messages.append(f"unknown sweep key {err.instance!r} under {where}; allowed: {err.validator_value}")
         else:
             messages.append(f"config key {where}: {err.message}")
     return messages

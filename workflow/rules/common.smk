@@ -10,7 +10,9 @@ from infoplane.config import ConfigError, expand_runs, run_config, validate_conf
 try:
     CONFIG = validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 except ConfigError as err:
-    raise WorkflowError(str(err)) from None
+    # One clear message and a non-zero exit before any job runs; no traceback.
+    print(f"infoplane: {err}", file=sys.stderr)
+    sys.exit(1)
 
 EXPERIMENTS = CONFIG["experiments"]
 RUNS = {name: expand_runs(exp) for name, exp in EXPERIMENTS.items()}
@@ -22,7 +24,7 @@ wildcard_constraints:
     dataset=r"[A-Za-z0-9_]+",
     estimator=r"[A-Za-z0-9_]+",
     figure=r"[A-Za-z0-9_]+",
-    # a run is key~value parts joined by '/': no '..', no absolute paths
+    # a run is key~value parts joined by slashes, so it can never climb out of results
     run=r"[A-Za-z0-9_]+~[A-Za-z0-9_.+-]+(/[A-Za-z0-9_]+~[A-Za-z0-9_.+-]+)*",
 
 
