@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from infoplane.estimators import estimate
 from infoplane.tasks import make_task
 
@@ -48,7 +47,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("task_name", ["2d", "10d"])
-@pytest.mark.parametrize(("method", "params", "allowed"), CASES, ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("method", "params", "allowed"), CASES, ids=lambda v: v if isinstance(v, str) else None
+)
 def test_recovers_gaussian_mi(task_name, method, params, allowed):
     if task_name not in allowed:
         pytest.skip(f"{method} is not meant for {task_name}")
