@@ -15,7 +15,8 @@ entropy bounded the same way over the patterns of one class, as in the code of S
 this difference of two bounds is an estimate rather than a bound.
 
 ``adaptive=True`` sets the noise from the layer's own spread at that epoch,
-s^2 = relative_noise_variance x Var(T) (over all units and samples), so that saturating or
+s^2 = relative_noise_variance x Var(T) (each unit's variance over the samples, averaged
+over units), so that saturating or
 growing activations do not change the result by scale alone (Chelombiev, Houghton & O'Donnell
 2019, "Adaptive estimators show information compression in deep neural networks", ICLR).
 The default relative variance 0.1 equals Saxe et al.'s s^2 = 0.1 for unit-variance activity.

@@ -1,0 +1,93 @@
+"""KDE bounds and matrix-based Renyi MI against direct numpy implementations of their formulas."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from infoplane.estimators import estimate, information_plane
+from infoplane.estimators.renyi import kernel_width
+from scipy.special import logsumexp
+
+LN2 = math.log(2)
+
+
+def saxe_kde_bits(t, labels, s2, bound):
+    """The pairwise-distance bounds as in the code of Saxe et al. (2018), numpy, O(n^2) memory."""
+    var = s2 * (4.0 if bound == "lower" else 1.0)
+
+    def h(points):
+        d2 = ((points[:, None, :] - points[None, :, :]) ** 2).sum(-1)
+        return -np.mean(logsumexp(-d2 / (2 * var), axis=1) - np.log(len(points)))
+
+    h_t = h(t)
+    h_t_y = sum(np.mean(labels == c) * h(t[labels == c]) for c in np.unique(labels))
+    return h_t / LN2, (h_t - h_t_y) / LN2
+
+
+@pytest.mark.parametrize("bound", ["upper", "lower"])
+def test_kde_plane_matches_numpy_reference(bound):
+    rng = np.random.default_rng(0)
+    acts = np.tanh(rng.standard_normal((3, 200, 4)) * np.array([0.5, 1.0, 3.0])[:, None, None])
+    labels = rng.integers(0, 2, 200)
+    plane = information_plane(
+        "kde", torch.as_tensor(acts), torch.zeros(200, 1), torch.as_tensor(labels), bound=bound, ci=False,
+        chunk_size=37,
+    )  # fmt: skip
+    for e in range(3):
+        i_xt, i_ty = saxe_kde_bits(acts[e], labels, 0.1, bound)
+        assert float(plane["I_XT"]["mi_bits"][e]) == pytest.approx(i_xt, abs=1e-9)
+        assert float(plane["I_TY"]["mi_bits"][e]) == pytest.approx(i_ty, abs=1e-9)
+        one = estimate("kde", acts[e], labels, bound=bound, ci=False).mi_bits
+        assert one == pytest.approx(i_ty, abs=1e-9)
+
+
+def test_kde_upper_is_above_lower_and_adaptive_is_scale_free():
+    rng = np.random.default_rng(1)
+    acts = torch.as_tensor(rng.standard_normal((2, 300, 3)))
+    labels = torch.as_tensor(rng.integers(0, 3, 300))
+    up = information_plane("kde", acts, acts[0], labels, bound="upper", ci=False)
+    low = information_plane("kde", acts, acts[0], labels, bound="lower", ci=False)
+    assert torch.all(up["I_XT"]["mi_bits"] >= low["I_XT"]["mi_bits"])
+    a = information_plane("kde", acts, acts[0], labels, adaptive=True, ci=False)
+    b = information_plane("kde", 7.0 * acts, acts[0], labels, adaptive=True, ci=False)
+    assert torch.allclose(a["I_XT"]["mi_bits"], b["I_XT"]["mi_bits"])
+    # With adaptive noise at relative variance 0.1, unit-variance activity is Saxe's s^2 = 0.1.
+    # Var(T) is the mean over units of each unit's variance at that epoch.
+    centred = acts - acts.mean(dim=1, keepdim=True)
+    unit = centred / centred.reshape(2, -1).std(dim=1, unbiased=False)[:, None, None]
+    c = information_plane("kde", unit, acts[0], labels, noise_variance=0.1, ci=False)
+    assert torch.allclose(a["I_XT"]["mi_bits"], c["I_XT"]["mi_bits"])
+
+
+def test_kde_plane_intervals_bracket_nothing_strange():
+    rng = np.random.default_rng(2)
+    acts = torch.as_tensor(np.tanh(rng.standard_normal((2, 300, 3))))
+    plane = information_plane("kde", acts, acts[0], torch.as_tensor(rng.integers(0, 2, 300)), ci_resamples=10)
+    for q in ("I_XT", "I_TY"):
+        assert torch.all(plane[q]["ci_low_bits"] <= plane[q]["ci_high_bits"])
+        assert plane[q]["ci_low_bits"].shape == (2,)
+
+
+def numpy_renyi_bits(x, y, alpha, sx, sy):
+    def gram(a, s):
+        d2 = ((a[:, None, :] - a[None, :, :]) ** 2).sum(-1)
+        return np.exp(-d2 / (2 * s * s))
+
+    def s_alpha(m):
+        lam = np.clip(np.linalg.eigvalsh(m / np.trace(m)), 0, None)
+        return np.log2(np.sum(lam**alpha)) / (1 - alpha)
+
+    kx, ky = gram(x, sx), gram(y, sy)
+    return s_alpha(kx) + s_alpha(ky) - s_alpha(kx * ky)
+
+
+@pytest.mark.parametrize("alpha", [1.01, 2.0, 3.0])
+def test_renyi_matches_numpy_eigenvalue_reference(alpha):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((150, 3))
+    y = x[:, :2] + rng.standard_normal((150, 2))
+    sx = kernel_width(torch.as_tensor(x - x.mean(0)))
+    sy = kernel_width(torch.as_tensor(y - y.mean(0)))
+    got = estimate("renyi", x, y, alpha=alpha, ci=False, chunk_size=40).mi_bits
+    assert got == pytest.approx(numpy_renyi_bits(x - x.mean(0), y - y.mean(0), alpha, sx, sy), abs=1e-8)
