@@ -26,8 +26,11 @@ def shared_data() -> Path:
 def copy_repo(dest: Path) -> Path:
     """A clean copy of the repository's tracked and untracked-not-ignored files (no results/)."""
     files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO, check=True,
-        capture_output=True, text=True,
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     for rel in files:
         src = REPO / rel

@@ -97,8 +97,14 @@ def test_estimate_interface_and_plane_dispatch():
     r = estimate("binning", x, y, bins=2)
     assert r.mi_bits == pytest.approx(discrete_entropy_bits(torch.as_tensor(y)))
     assert r.n_samples == 4096 and r.method == "binning"
-    plane = information_plane("binning", torch.as_tensor(x, dtype=torch.float64)[None], torch.as_tensor(x),
-                              torch.as_tensor(y), bins=2, range="observed")
+    plane = information_plane(
+        "binning",
+        torch.as_tensor(x, dtype=torch.float64)[None],
+        torch.as_tensor(x),
+        torch.as_tensor(y),
+        bins=2,
+        range="observed",
+    )
     assert plane["I_XT"]["mi_bits"].item() == pytest.approx(12.0)
 
 

@@ -6,9 +6,13 @@ ValueError naming the path when a store is missing, truncated or corrupted.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import xarray as xr
+
+# Snakemake marks a finished directory output with a .snakemake_timestamp file, which Zarr notes.
+warnings.filterwarnings("ignore", message=r"Object at \.snakemake_timestamp is not recognized")
 
 
 def write_new(ds: xr.Dataset, path: str | Path, encoding: dict | None = None) -> None:

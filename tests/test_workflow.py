@@ -1,0 +1,119 @@
+"""The workflow as a user runs it: lint, dry runs, clear config errors, and a tiny real run of every stage."""
+
+import math
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from conftest import REPO, copy_repo, snakemake_cmd
+
+TINY = ".test/config.yaml"
+
+
+def snakemake(*args, cwd=REPO, check=True):
+    result = subprocess.run([*snakemake_cmd(), *args], cwd=cwd, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
+    return result
+
+
+def test_lint_is_clean():
+    out = snakemake("--lint")
+    assert "Congratulations" in out.stdout + out.stderr
+
+
+def test_dry_run_lists_the_default_dag():
+    out = snakemake("-n", "--forceall")
+    text = out.stdout + out.stderr
+    for rule in ("dataset", "train", "extract", "estimate", "aggregate", "claims", "figure"):
+        assert f"\n{rule} " in text, rule
+
+
+def test_bad_config_fails_before_any_job_with_one_message(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (REPO / TINY).read_text().replace("epochs: 40", "epochs: -3").replace("n_points", "npoints")
+    )
+    out = snakemake("-n", "--configfile", str(bad), check=False)
+    assert out.returncode != 0
+    assert "training.epochs: -3 is less than the minimum of 1" in out.stderr
+    assert "unknown key 'npoints'" in out.stderr
+    assert "Traceback" not in out.stderr and 'File "' not in out.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny config run for real through every stage, in a clean copy of the repository."""
+    work = copy_repo(tmp_path_factory.mktemp("tiny"))
+    snakemake("--cores", "2", "--configfile", TINY, cwd=work)
+    return work
+
+
+@pytest.mark.slow
+def test_tiny_run_makes_every_artifact(tiny_run):
+    r = tiny_run / "results"
+    assert xr.open_zarr(r / "datasets/tishby12.zarr", consolidated=False).sizes["sample"] == 4096
+    run = r / "runs/tishby2017/activation~tanh/seed~0"
+    acts = xr.open_zarr(run / "activations.zarr", consolidated=False)
+    assert set(acts.data_vars) == {f"layer{l}" for l in range(1, 7)}
+    assert acts["layer1"].dims == ("epoch", "sample", "unit_layer1")
+    assert acts["layer1"].encoding["chunks"][0] == 1  # chunked by epoch
+    weights = xr.open_zarr(run / "weights.zarr", consolidated=False)
+    assert np.array_equal(weights["epoch"].values, acts["epoch"].values)
+    for fig in ("infoplane", "gradients", "training"):
+        assert (r / f"figures/tishby2017/{fig}.png").stat().st_size > 10_000
+    assert not (r / "checkpoints/tishby2017/activation~tanh/seed~0").exists()  # published, then dropped
+
+
+@pytest.mark.slow
+def test_tiny_run_mi_table_contract_and_bounds(tiny_run):
+    mi = pd.read_csv(tiny_run / "results/experiments/tishby2017/mi.csv")
+    assert list(mi.columns[:10]) == [
+        "experiment",
+        "run",
+        "activation",
+        "seed",
+        "estimator",
+        "epoch",
+        "layer",
+        "quantity",
+        "mi_bits",
+        "ci_low_bits",
+    ]
+    assert {"ci_high_bits", "n_samples"} <= set(mi.columns)
+    assert set(mi["layer"]) == set(range(1, 7)) and set(mi["quantity"]) == {"I_XT", "I_TY"}
+    assert set(mi["activation"]) == {"tanh", "relu"}
+    # Known bounds: I(X;T) <= H(X) = 12 bits; I(T;Y) <= I(X;Y) = H(Y) (data processing), both >= 0.
+    h_y = -sum(p * math.log2(p) for p in (0.5, 0.5))
+    xt, ty = mi[mi["quantity"] == "I_XT"]["mi_bits"], mi[mi["quantity"] == "I_TY"]["mi_bits"]
+    assert xt.between(0, 12 + 1e-9).all() and ty.between(-1e-9, h_y + 1e-9).all()
+    # For a deterministic T, I(T;Y) <= H(T) = I(X;T) in every layer and epoch.
+    wide = mi.pivot_table(index=["run", "epoch", "layer"], columns="quantity", values="mi_bits")
+    assert (wide["I_TY"] <= wide["I_XT"] + 1e-9).all()
+    claims = pd.read_csv(tiny_run / "results/experiments/tishby2017/claims.csv")
+    assert list(claims.columns[:5]) == ["claim", "metric", "expected", "observed", "holds"]
+    assert len(claims) == 4
+
+
+@pytest.mark.slow
+def test_tiny_run_is_complete_and_reports(tiny_run):
+    out = snakemake("-n", "--configfile", TINY, cwd=tiny_run)
+    assert "Nothing to be done" in out.stdout + out.stderr
+    snakemake("--configfile", TINY, "--report", "results/report.html", cwd=tiny_run)
+    html = (tiny_run / "results/report.html").read_text(errors="ignore")
+    assert "infoplane" in html and len(html) > 50_000
+
+
+@pytest.mark.slow
+def test_same_config_and_seed_give_identical_tables(tiny_run, tmp_path):
+    again = copy_repo(tmp_path / "again")
+    snakemake("--cores", "2", "--configfile", TINY, cwd=again)
+    for table in ("mi.csv", "claims.csv", "metrics.csv"):
+        a = (tiny_run / f"results/experiments/tishby2017/{table}").read_bytes()
+        b = (again / f"results/experiments/tishby2017/{table}").read_bytes()
+        assert a == b, table
