@@ -27,9 +27,10 @@ fails and the workflow waits forever; so the local profile sets `slurm-status-co
 (see `write_local_profile`) and MinJobAge stays at SLURM's default of 300 s, long enough for
 the executor to see a finished job. Facts behind these choices: ../shared/SLURM.md.
 
-The machine has no cgroups, hence proctrack/linuxproc and task/none. The node offers one fake
-GPU for scheduling only (`Name=gpu Type=fake File=/dev/null`): a job that asks for `--gpus=1`
-is scheduled and sees CUDA_VISIBLE_DEVICES=0, but there is no device, so it must fall back to CPU.
+The machine has no cgroups, hence proctrack/linuxproc and task/none. The node offers two fake
+GPUs for scheduling only (`Name=gpu Type=fake File=...`, character devices like /dev/null): a job
+that asks for `--gpus=1` is scheduled and sees CUDA_VISIBLE_DEVICES=0 or 1, but there is no device,
+so it must fall back to CPU. Two, so that two GPU jobs run side by side on the two CPUs.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -51,6 +53,7 @@ import yaml
 DEFAULT_STATE_DIR = Path(tempfile.gettempdir()) / "infoplane-slurm"
 CLUSTER_NAME = "infoplane"
 PARTITION = "debug"
+FAKE_GPUS = 2  # as many as jobs can run side by side on 2 CPUs: GPU rules do not queue behind each other
 MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
 MUNGE_PIDFILE = Path("/run/munge/munged.pid")
 ETC_SLURM = Path("/etc/slurm")
@@ -138,10 +141,11 @@ def ensure_installed() -> None:
 def write_local_profile(profile_src: Path | str, dest: Path | str) -> Path:
     """Write a copy of the project's SLURM profile adapted to this one-node cluster; return its directory.
 
-    Only what a laptop-sized fake cluster cannot honour changes: the partition is `debug`, `cores`
-    is this machine's CPU count, there is no account (`slurm-no-account`), job state comes from `squeue` (no accounting, see the module
-    docstring), and the SLURM logs of successful jobs are kept so a test can count them. Everything
-    else (resources, GPU requests, groups, job limits) is the project's profile as users get it.
+    Only what a laptop-sized fake cluster cannot honour changes: the partition is `debug`; `cores`
+    is this machine's CPU count; there is no account (`slurm-no-account`); job state comes from
+    `squeue` (no accounting, see the module docstring); the SLURM logs of successful jobs are kept
+    so a test can count them. Everything else (resources, GPU requests, groups, job limits) is the
+    project's profile as users get it.
     """
     src = Path(profile_src)
     src_file = next((src / n for n in ("profile.yaml", "config.yaml") if (src / n).exists()), None)
@@ -307,13 +311,19 @@ SlurmdTimeout=60
 InactiveLimit=0
 KillWait=10
 GresTypes=gpu
-NodeName={self.node} NodeAddr=127.0.0.1 {hw} RealMemory={int(real_mb * 0.8)} Gres=gpu:fake:1 State=UNKNOWN
+NodeName={self.node} NodeAddr=127.0.0.1 {hw} RealMemory={int(real_mb * 0.8)} Gres=gpu:fake:{FAKE_GPUS}
 DefMemPerCPU=1000
 PartitionName={PARTITION} Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 """
         )
-        # A GPU for scheduling only: without File= the node goes INVALID.
-        (s / "gres.conf").write_text(f"{GENERATED}\nNodeName={self.node} Name=gpu Type=fake File=/dev/null\n")
+        # GPUs for scheduling only. Without File= the node goes INVALID, and File= must name a
+        # character device: one node like /dev/null (1, 3) per fake GPU.
+        for i in range(FAKE_GPUS):
+            dev = s / f"fakegpu{i}"
+            dev.unlink(missing_ok=True)
+            os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        files = f"{s}/fakegpu[0-{FAKE_GPUS - 1}]" if FAKE_GPUS > 1 else f"{s}/fakegpu0"
+        (s / "gres.conf").write_text(f"{GENERATED}\nNodeName={self.node} Name=gpu Type=fake File={files}\n")
 
     def _link_etc(self) -> None:
         """Symlink /etc/slurm/{slurm,gres}.conf to ours (for srun inside jobs), moving other files aside."""
