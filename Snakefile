@@ -23,6 +23,7 @@ include: "workflow/rules/extract.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/benchmarks.smk"
+include: "workflow/rules/estimator_benchmark.smk"
 
 
 rule all:

@@ -32,6 +32,10 @@ SWEEP_KEYS = {
 }
 
 
+# keys of infoplane.estimators.estimate itself, valid in every preset
+ESTIMATE_KEYS = {"ci", "ci_resamples", "ci_fraction", "ci_level", "seed"}
+
+
 class ConfigError(ValueError):
     """A config that cannot run; the message names the key or file."""
 
@@ -118,6 +122,7 @@ def _semantic_errors(config: dict) -> list[str]:
             errors.append(f"estimators.{name}.method: unknown estimator {method!r}; known: {sorted(ESTIMATORS)}")
             continue
         accepted = set(inspect.signature(ESTIMATORS[method].fn).parameters) - {"x", "y"}
+        accepted |= ESTIMATE_KEYS
         if method in PLANE_METHODS:
             accepted |= set(inspect.signature(PLANE_METHODS[method]).parameters) - {"activations", "inputs", "labels"}
         if not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(ESTIMATORS[method].fn).parameters.values()):

@@ -66,6 +66,7 @@ rule estimator_accuracy_figure:
     output:
         png=report(
             "results/figures/estimators/accuracy.png",
+            caption="../report/accuracy.rst",
             category="estimators",
             labels={"figure": "accuracy"},
         ),
