@@ -7,7 +7,6 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: 
 
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
-
 from infoplane import logs  # noqa: E402
 from infoplane.claims import CLAIM_COLUMNS, CLAIMS  # noqa: E402
 from infoplane.estimators.binning import discrete_entropy_bits  # noqa: E402

@@ -6,7 +6,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: F821
 
 import torch  # noqa: E402
-
 from infoplane import logs  # noqa: E402
 from infoplane.analysis import run_mi_table  # noqa: E402
 from infoplane.io import load_store  # noqa: E402

@@ -6,12 +6,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: F821
 
 import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
 from infoplane import logs  # noqa: E402
 from infoplane.extraction import activations, write_activations  # noqa: E402
 from infoplane.io import load_store  # noqa: E402
 from infoplane.models import build_model  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 sm = snakemake  # noqa: F821
 log = logs.to_file(sm.log[0])

@@ -6,7 +6,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: F821
 
 import pandas as pd  # noqa: E402
-
 from infoplane import logs  # noqa: E402
 from infoplane.figures import FIGURES, save_figure  # noqa: E402
 

@@ -6,12 +6,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: F821
 
 import torch  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
 from infoplane import logs  # noqa: E402
 from infoplane.io import load_store  # noqa: E402
 from infoplane.models import build_model  # noqa: E402
 from infoplane.training import TrainConfig, capture_epochs, publish, train  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 sm = snakemake  # noqa: F821
 log = logs.to_file(sm.log[0])
@@ -24,12 +23,19 @@ is_train = torch.as_tensor(ds["is_train"].values)
 
 training = TrainConfig(**{k: cfg["training"][k] for k in ("epochs", "optimizer", "lr", "batch_size", "l2", "seed")})
 training.seed = int(training.seed)
-capture = capture_epochs(training.epochs, cfg["capture"]["schedule"], cfg["capture"]["n_points"], cfg["capture"]["epochs"])
+capture = capture_epochs(
+    training.epochs, cfg["capture"]["schedule"], cfg["capture"]["n_points"], cfg["capture"]["epochs"]
+)
 log.info("training %s for %d epochs, %d captures", cfg["model"], training.epochs, len(capture))
 
 torch.manual_seed(training.seed)
-model = build_model(cfg["model"]["name"], n_inputs=x.shape[1], hidden=list(cfg["model"]["hidden"]),
-                    n_classes=int(y.max()) + 1, activation=cfg["model"]["activation"])
+model = build_model(
+    cfg["model"]["name"],
+    n_inputs=x.shape[1],
+    hidden=list(cfg["model"]["hidden"]),
+    n_classes=int(y.max()) + 1,
+    activation=cfg["model"]["activation"],
+)
 with tqdm(total=training.epochs, file=sys.stderr, mininterval=5, desc="epochs") as bar:
     train(model, x, y, is_train, training, capture, sm.params.work_dir, progress=bar)
 publish(sm.params.work_dir, sm.output.weights, sm.output.metrics)

@@ -5,7 +5,6 @@ import math
 import numpy as np
 import pytest
 import torch
-
 from infoplane.benchmarks.binning_speed import numpy_loop_plane_bits, synthetic_run
 from infoplane.data import tishby12
 from infoplane.estimators import estimate, information_plane

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from infoplane.config import ConfigError, expand_runs, load_yaml, run_config, validate_config
 
 REPO = Path(__file__).resolve().parents[1]

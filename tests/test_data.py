@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-
 from infoplane.data import build_dataset, tishby12
 from infoplane.data.splits import train_mask
 from infoplane.estimators.binning import discrete_entropy_bits

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from infoplane.data import build_dataset
 from infoplane.extraction import activations
 from infoplane.io import load_store

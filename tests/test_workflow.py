@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-
 from conftest import REPO, copy_repo, snakemake_cmd
 
 TINY = ".test/config.yaml"

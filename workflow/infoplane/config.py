@@ -127,11 +127,16 @@ def _semantic_errors(config: dict) -> list[str]:
             accepted |= set(inspect.signature(PLANE_METHODS[method]).parameters) - {"activations", "inputs", "labels"}
         if not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(ESTIMATORS[method].fn).parameters.values()):
             for key in sorted(set(preset) - {"method"} - accepted):
-                errors.append(f"estimators.{name}.{key}: {method} takes no parameter {key!r}; it takes {sorted(accepted)}")
+                errors.append(
+                    f"estimators.{name}.{key}: {method} takes no parameter {key!r}; it takes {sorted(accepted)}"
+                )
     for name, exp in config["experiments"].items():
         where = f"experiments.{name}"
         if exp["dataset"] not in config["datasets"]:
-            errors.append(f"{where}.dataset: {exp['dataset']!r} is not defined under datasets; defined: {sorted(config['datasets'])}")
+            errors.append(
+                f"{where}.dataset: {exp['dataset']!r} is not defined under datasets; "
+                f"defined: {sorted(config['datasets'])}"
+            )
         if exp["model"]["name"] not in MODELS:
             errors.append(f"{where}.model.name: unknown model {exp['model']['name']!r}; known: {sorted(MODELS)}")
         activations = exp["sweep"].get("activation", [exp["model"]["activation"]])
@@ -140,7 +145,10 @@ def _semantic_errors(config: dict) -> list[str]:
                 errors.append(f"{where}: unknown activation {act!r}; known: {sorted(ACTIVATIONS)}")
         for est in exp["estimators"]:
             if est not in config["estimators"]:
-                errors.append(f"{where}.estimators: {est!r} is not a preset under estimators; defined: {sorted(config['estimators'])}")
+                errors.append(
+                    f"{where}.estimators: {est!r} is not a preset under estimators; "
+                    f"defined: {sorted(config['estimators'])}"
+                )
         for fig in exp["figures"]:
             if fig not in FIGURES:
                 errors.append(f"{where}.figures: unknown figure {fig!r}; known: {sorted(FIGURES)}")
@@ -148,7 +156,9 @@ def _semantic_errors(config: dict) -> list[str]:
         if claims["name"] is not None and claims["name"] not in CLAIMS:
             errors.append(f"{where}.claims.name: unknown claim set {claims['name']!r}; known: {sorted(CLAIMS)}")
         if claims["estimator"] is not None and claims["estimator"] not in exp["estimators"]:
-            errors.append(f"{where}.claims.estimator: {claims['estimator']!r} is not one of this experiment's estimators")
+            errors.append(
+                f"{where}.claims.estimator: {claims['estimator']!r} is not one of this experiment's estimators"
+            )
         epochs = exp["sweep"].get("epochs", [exp["training"]["epochs"]])
         capture = exp["capture"]
         if capture["schedule"] == "list":
@@ -172,7 +182,9 @@ def _sweep_value_ok(key: str, value) -> bool:
     if key == "epochs":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 1
     if key in ("lr", "l2"):
-        return isinstance(value, int | float) and not isinstance(value, bool) and value >= (0 if key == "l2" else 1e-300)
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and value >= (0 if key == "l2" else 1e-300)
+        )
     return isinstance(value, str)
 
 

@@ -9,7 +9,7 @@ rule benchmark_binning:
         repeats=5,
     log:
         f"{RESULTS}/logs/benchmarks/binning_speed.log",
-    threads: workflow.cores
+    threads: 2
     conda:
         "../../envs/infoplane.yaml"
     resources:

@@ -24,8 +24,9 @@ def _entropy_bits(rows: np.ndarray) -> float:
     return float(-(p * np.log2(p)).sum())
 
 
-def numpy_loop_plane_bits(layers: list[np.ndarray], labels: np.ndarray, bins: int = 30, low: float = -1.0,
-                          high: float = 1.0) -> np.ndarray:
+def numpy_loop_plane_bits(
+    layers: list[np.ndarray], labels: np.ndarray, bins: int = 30, low: float = -1.0, high: float = 1.0
+) -> np.ndarray:
     """I(X;T), I(T;Y) per (epoch, layer) with fixed bins, one epoch and layer at a time.
 
     layers: per layer an array (E, n, d). Returns (E, L, 2) in bits.
@@ -67,15 +68,28 @@ def run(n_epochs: int = 274, repeats: int = 3, bins: int = 30) -> pd.DataFrame:
     def vectorised():
         return [binned_plane_bits(t, y, bins=bins, range="fixed") for t in torch_layers]
 
-    for name, fn in (("torch_vectorised", vectorised), ("numpy_loop", lambda: numpy_loop_plane_bits(layers, labels, bins))):
+    for name, fn in (
+        ("torch_vectorised", vectorised),
+        ("numpy_loop", lambda: numpy_loop_plane_bits(layers, labels, bins)),
+    ):
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
-        rows.append({"implementation": name, "epochs": n_epochs, "layers": len(layers), "samples": len(labels),
-                     "quantities": 2, "seconds_median": float(np.median(times)), "seconds_min": float(np.min(times)),
-                     "threads": torch.get_num_threads(), "device": "cpu"})
+        rows.append(
+            {
+                "implementation": name,
+                "epochs": n_epochs,
+                "layers": len(layers),
+                "samples": len(labels),
+                "quantities": 2,
+                "seconds_median": float(np.median(times)),
+                "seconds_min": float(np.min(times)),
+                "threads": torch.get_num_threads(),
+                "device": "cpu",
+            }
+        )
     table = pd.DataFrame(rows)
     table["speedup_vs_numpy"] = table["seconds_median"].iloc[1] / table["seconds_median"]
     return table

@@ -25,8 +25,16 @@ FIT_FRACTION = 0.85
 
 def _row(claim, metric, expected, values, holds_fn) -> dict:
     m, lo, hi = mean_ci(values)
-    return {"claim": claim, "metric": metric, "expected": expected, "observed": m,
-            "holds": bool(holds_fn(m, lo, hi)), "ci_low": lo, "ci_high": hi, "n_runs": int(np.isfinite(values).sum())}
+    return {
+        "claim": claim,
+        "metric": metric,
+        "expected": expected,
+        "observed": m,
+        "holds": bool(holds_fn(m, lo, hi)),
+        "ci_low": lo,
+        "ci_high": hi,
+        "n_runs": int(np.isfinite(values).sum()),
+    }
 
 
 def final_values(mi: pd.DataFrame, quantity: str, layer: int) -> pd.Series:
@@ -43,14 +51,16 @@ def compression_bits(mi: pd.DataFrame, layer: int) -> pd.Series:
 
 
 def gradient_snr_drop(metrics: pd.DataFrame, fraction: float = 0.2) -> pd.Series:
-    """Per run: log10 of the ratio of the mean gradient SNR (over layers) in the first and last ``fraction`` of captures.
+    """Per run: log10 of the mean gradient SNR (over layers) in the first over the last ``fraction`` of captures.
 
     Epoch 0 (the initialisation) is excluded. Positive means the SNR fell: drift, then diffusion.
     """
     out = {}
     layers = sorted(int(c.removeprefix("grad_std_layer")) for c in metrics.columns if c.startswith("grad_std_layer"))
     for run, m in metrics[metrics["epoch"] > 0].sort_values("epoch").groupby("run"):
-        snr = np.mean([m[f"grad_mean_norm_layer{l}"].to_numpy() / m[f"grad_std_layer{l}"].to_numpy() for l in layers], axis=0)
+        snr = np.mean(
+            [m[f"grad_mean_norm_layer{l}"].to_numpy() / m[f"grad_std_layer{l}"].to_numpy() for l in layers], axis=0
+        )
         k = max(1, int(len(snr) * fraction))
         out[run] = float(np.log10(np.mean(snr[:k]) / np.mean(snr[-k:])))
     return pd.Series(out, dtype=float)
@@ -72,19 +82,23 @@ def check(mi: pd.DataFrame, metrics: pd.DataFrame, h_y_bits: float) -> pd.DataFr
         ),
     ]
     for layer in (last_hidden, last_hidden - 1):
-        rows.append(_row(
-            f"compression: tanh layer {layer}'s I(X;T) falls after its peak",
-            f"max over epochs minus final I(X;T) of layer {layer} (bits), tanh runs",
-            "> 0",
-            compression_bits(tanh_mi, layer).to_numpy() if tanh_runs else np.array([np.nan]),
-            lambda m, lo, hi: lo > 0,
-        ))
+        rows.append(
+            _row(
+                f"compression: tanh layer {layer}'s I(X;T) falls after its peak",
+                f"max over epochs minus final I(X;T) of layer {layer} (bits), tanh runs",
+                "> 0",
+                compression_bits(tanh_mi, layer).to_numpy() if tanh_runs else np.array([np.nan]),
+                lambda m, lo, hi: lo > 0,
+            )
+        )
     tanh_metrics = metrics[metrics["run"].isin(tanh_runs)]
-    rows.append(_row(
-        "drift then diffusion: the gradient SNR falls during training",
-        "log10(SNR in the first 20% of captures / SNR in the last 20%), mean over layers, tanh runs",
-        "> 0",
-        gradient_snr_drop(tanh_metrics).to_numpy() if tanh_runs else np.array([np.nan]),
-        lambda m, lo, hi: lo > 0,
-    ))
+    rows.append(
+        _row(
+            "drift then diffusion: the gradient SNR falls during training",
+            "log10(SNR in the first 20% of captures / SNR in the last 20%), mean over layers, tanh runs",
+            "> 0",
+            gradient_snr_drop(tanh_metrics).to_numpy() if tanh_runs else np.array([np.nan]),
+            lambda m, lo, hi: lo > 0,
+        )
+    )
     return pd.DataFrame(rows)

@@ -27,7 +27,7 @@ def all_patterns(n_bits: int = N_BITS) -> np.ndarray:
 
 
 def points_on_sphere(n_points: int, rng: np.random.Generator) -> np.ndarray:
-    """n_points unit vectors around the octant's diagonal: normals with mean 0.5 per coordinate, normalised: (3, n_points)."""
+    """n_points unit vectors near the octant's diagonal (normals of mean 0.5 per coordinate, normalised): (3, n)."""
     v = rng.standard_normal((3, n_points)) + 0.5
     return v / np.linalg.norm(v, axis=0, keepdims=True)
 

@@ -23,7 +23,11 @@ warnings.filterwarnings("ignore", message=r"Object at \.snakemake_timestamp is n
 def write_new(ds: xr.Dataset, path: str | Path, encoding: dict | None = None) -> None:
     """Write ``ds`` as a new store at ``path`` (replacing any store there)."""
     ds.to_zarr(
-        str(path), mode="w", consolidated=False, zarr_format=3, encoding=encoding or {},
+        str(path),
+        mode="w",
+        consolidated=False,
+        zarr_format=3,
+        encoding=encoding or {},
         write_empty_chunks=True,
     )
 
@@ -35,9 +39,7 @@ def append(ds: xr.Dataset, path: str | Path, dim: str = "epoch") -> None:
         encoding[dim] = {"chunks": (512,)}
         write_new(ds, path, encoding)
     else:
-        ds.to_zarr(
-            str(path), mode="a", append_dim=dim, consolidated=False, zarr_format=3, write_empty_chunks=True
-        )
+        ds.to_zarr(str(path), mode="a", append_dim=dim, consolidated=False, zarr_format=3, write_empty_chunks=True)
 
 
 def _chunks_along(var: xr.DataArray, dim: str) -> tuple[int, ...]:
@@ -63,7 +65,9 @@ def load_store(path: str | Path, what: str = "store") -> xr.Dataset:
     try:
         return ds.load()
     except Exception as err:
-        raise ValueError(f"{what} {str(path)!r} is damaged (a chunk could not be read): {type(err).__name__}: {err}") from err
+        raise ValueError(
+            f"{what} {str(path)!r} is damaged (a chunk could not be read): {type(err).__name__}: {err}"
+        ) from err
 
 
 def _check_all_chunks_present(path: str | Path, what: str) -> None:
@@ -72,9 +76,7 @@ def _check_all_chunks_present(path: str | Path, what: str) -> None:
         arrays = list(zarr.open_group(str(path), mode="r", zarr_format=3).arrays())
         counts = [(name, a.nchunks, a.nchunks_initialized) for name, a in arrays]
     except Exception as err:
-        raise ValueError(
-            f"{what} {str(path)!r} is not a readable Zarr store: {type(err).__name__}: {err}"
-        ) from err
+        raise ValueError(f"{what} {str(path)!r} is not a readable Zarr store: {type(err).__name__}: {err}") from err
     for name, expected, present in counts:
         if present < expected:
             missing = expected - present

@@ -20,7 +20,9 @@ def log_schedule(n_epochs: int, n_points: int = 400) -> list[int]:
     return [int(e) for e in np.unique(grid) - 1]
 
 
-def capture_epochs(n_epochs: int, schedule: str = "log", n_points: int = 400, epochs: list[int] | None = None) -> list[int]:
+def capture_epochs(
+    n_epochs: int, schedule: str = "log", n_points: int = 400, epochs: list[int] | None = None
+) -> list[int]:
     """The sorted capture epochs: the log schedule, or an explicit list (each in [0, n_epochs])."""
     if schedule == "list":
         if not epochs:

@@ -83,7 +83,11 @@ def train(
     """
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
-    weights_path, metrics_path, ckpt_path = work_dir / "weights.zarr", work_dir / "metrics.csv", work_dir / "checkpoint.pt"
+    weights_path, metrics_path, ckpt_path = (
+        work_dir / "weights.zarr",
+        work_dir / "metrics.csv",
+        work_dir / "checkpoint.pt",
+    )
     x_train, y_train = x[is_train], y[is_train]
     x_test, y_test = x[~is_train], y[~is_train]
     n_train = len(y_train)
@@ -117,8 +121,12 @@ def train(
         pd.DataFrame(rows).to_csv(metrics_path, index=False)
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save(
-            {"model": model.state_dict(), "optimizer": opt.state_dict(), "shuffle": shuffle.get_state(),
-             "epoch": next_epoch},
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "shuffle": shuffle.get_state(),
+                "epoch": next_epoch,
+            },
             tmp,
         )
         tmp.replace(ckpt_path)
@@ -130,16 +138,22 @@ def train(
             model.eval()
             train_loss, train_acc = _evaluate(model, x_train, y_train)
             test_loss, test_acc = _evaluate(model, x_test, y_test)
-            row = {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss,
-                   "train_accuracy": train_acc, "test_accuracy": test_acc}
+            row = {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "test_loss": test_loss,
+                "train_accuracy": train_acc,
+                "test_accuracy": test_acc,
+            }
             moments.reset()
         if epoch == cfg.epochs:  # the final state: gradients at it, no step taken
             if capturing:
                 _epoch_gradients(model, x_train, y_train, batch, cfg, moments, step=None, generator=shuffle)
         else:
             model.train()
-            _epoch_gradients(model, x_train, y_train, batch, cfg, moments if capturing else None, step=opt,
-                             generator=shuffle)
+            _epoch_gradients(
+                model, x_train, y_train, batch, cfg, moments if capturing else None, step=opt, generator=shuffle
+            )
         if capturing:
             rows.append(row | moments.summary())
             if len(pending) >= cfg.flush_every:
