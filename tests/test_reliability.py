@@ -340,3 +340,39 @@ def test_knn_rejects_too_few_samples_for_k():
     with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
         estimate("ksg", x, x, k=0, ci=False)
     assert np.isfinite(estimate("ksg", x, x[:, :1] + 1, k=4, ci=False).mi_bits)  # n = k + 1 is enough
+
+
+@pytest.mark.slow
+def test_diverged_run_fails_its_estimate_job_or_is_skipped_when_config_says_so(tmp_path):
+    """Through snakemake: NaN at epoch 7, layer 2 of a run's activations store."""
+    from infoplane.data import build_dataset
+    from infoplane.extraction import write_activations
+
+    work = copy_repo(tmp_path / "work")
+    (work / "error.yaml").write_text(yaml.safe_dump(RESUME_CONFIG))
+    (work / "skip.yaml").write_text(yaml.safe_dump({**RESUME_CONFIG, "on_nonfinite": "skip"}))
+    ds = build_dataset("tishby12", seed=0)
+    write_new(ds, work / "results/datasets/tishby12.zarr")
+    write_activations(_diverge(_activations(ds), epoch=7, layer=2), work / RUN_DIR / "activations.zarr")
+    log = work / f"results/logs/estimate/tishby2017/{RUN}/binning_30.log"
+    table = work / TARGET
+
+    def estimate_job(configfile):
+        # only the estimate rule: the dataset and activations above stand in for a finished run
+        cmd = [*snakemake_cmd(), TARGET, "--cores", "1", "--allowed-rules", "estimate", "--configfile", configfile]
+        return subprocess.run(cmd, cwd=work, capture_output=True, text=True)
+
+    out = estimate_job("error.yaml")
+    assert out.returncode != 0
+    expected = f"non-finite activations (NaN or inf) in run 'tishby2017/{RUN}', layer 2, epochs [7]"
+    assert expected in log.read_text()
+    assert expected in out.stdout + out.stderr  # the profile shows the failed job's log
+    assert not table.exists()  # nothing half-written
+
+    out = estimate_job("skip.yaml")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert f"skipping non-finite activations in run 'tishby2017/{RUN}', layer 2, epochs [7]" in log.read_text()
+    mi = pd.read_csv(table)
+    assert len(mi) == 4 * 3 * 2 - 2
+    assert not ((mi["layer"] == 2) & (mi["epoch"] == 7)).any()
+    assert np.isfinite(mi["mi_bits"]).all()
