@@ -3,6 +3,7 @@ stores give clear errors; checkpoints, YAML and run wildcards are safe."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 import re
@@ -108,9 +109,7 @@ def test_sigkilled_training_resumes_through_snakemake_to_identical_results(tmp_p
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # snakemake and its job, mid-training
         proc.wait()
-    assert ckpt.exists() and not (killed / RUN_DIR / "weights.zarr").exists(), (
-        "killed after training finished"
-    )
+    assert ckpt.exists() and not (killed / RUN_DIR / "weights.zarr").exists(), "killed after training finished"
     saved_epoch = torch.load(ckpt, weights_only=True)["epoch"]
     assert 0 < saved_epoch < EPOCHS
 
@@ -155,9 +154,7 @@ def _small_dataset(n: int = 256, seed: int = 0) -> xr.Dataset:
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 2, (n, 12)).astype(np.float32)
     y = (x[:, :3].sum(1) % 2).astype(np.int64)
-    return xr.Dataset(
-        {"x": (("sample", "feature"), x), "y": ("sample", y), "is_train": ("sample", np.ones(n, bool))}
-    )
+    return xr.Dataset({"x": (("sample", "feature"), x), "y": ("sample", y), "is_train": ("sample", np.ones(n, bool))})
 
 
 def _activations(dataset: xr.Dataset, seed: int = 1) -> xr.Dataset:
@@ -190,9 +187,7 @@ class ListLog:
 def test_nonfinite_activations_fail_naming_run_epoch_and_layer(value):
     ds = _small_dataset()
     acts = _diverge(_activations(ds), epoch=7, layer=2, value=value)
-    assert np.isfinite(
-        run_mi_table(_activations(ds), ds, "binning", {"bins": 10}, device="cpu")["mi_bits"]
-    ).all()
+    assert np.isfinite(run_mi_table(_activations(ds), ds, "binning", {"bins": 10}, device="cpu")["mi_bits"]).all()
     with pytest.raises(NonFiniteActivations) as err:
         run_mi_table(acts, ds, "binning", {"bins": 10}, device="cpu", run="exp/activation~tanh/seed~0")
     msg = str(err.value)
@@ -205,9 +200,7 @@ def test_nonfinite_activations_skipped_when_asked_and_the_log_says_why():
     clean = run_mi_table(_activations(ds), ds, "binning", {"bins": 10}, device="cpu")
     acts = _diverge(_diverge(_activations(ds), epoch=7, layer=2), epoch=12, layer=2, value=np.inf)
     log = ListLog()
-    table = run_mi_table(
-        acts, ds, "binning", {"bins": 10}, device="cpu", run="exp/r", on_nonfinite="skip", log=log
-    )
+    table = run_mi_table(acts, ds, "binning", {"bins": 10}, device="cpu", run="exp/r", on_nonfinite="skip", log=log)
     assert len(log.messages) == 1
     assert "'exp/r'" in log.messages[0] and "layer 2" in log.messages[0] and "[7, 12]" in log.messages[0]
     dropped = (table["layer"] == 2) & table["epoch"].isin([7, 12])
@@ -304,9 +297,7 @@ def test_damaged_store_is_an_error_naming_the_path(tmp_path, damage):
 
 
 def test_missing_store_is_an_error_naming_the_path(tmp_path):
-    with pytest.raises(
-        ValueError, match=re.escape(f"weights store {str(tmp_path / 'no.zarr')!r} does not exist")
-    ):
+    with pytest.raises(ValueError, match=re.escape(f"weights store {str(tmp_path / 'no.zarr')!r} does not exist")):
         open_store(tmp_path / "no.zarr", "weights store")
 
 
@@ -376,3 +367,129 @@ def test_diverged_run_fails_its_estimate_job_or_is_skipped_when_config_says_so(t
     assert len(mi) == 4 * 3 * 2 - 2
     assert not ((mi["layer"] == 2) & (mi["epoch"] == 7)).any()
     assert np.isfinite(mi["mi_bits"]).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Safety: checkpoints, YAML, run wildcards
+# ---------------------------------------------------------------------------------------------
+
+SOURCES = sorted([*(REPO / "workflow").rglob("*.py"), *(REPO / "scripts").rglob("*.py")])
+SNAKE_SOURCES = sorted([REPO / "Snakefile", *(REPO / "workflow/rules").glob("*.smk")])
+
+
+def _calls(path: Path):
+    """Every call in a Python file as (dotted name of the callee, ast.Call)."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Call):
+            yield ast.unparse(node.func), node
+
+
+def _keyword(call, name):
+    for kw in call.keywords:
+        if kw.arg == name:
+            return ast.unparse(kw.value)
+    return None
+
+
+def test_every_torch_load_uses_weights_only():
+    loads = [(p, c) for p in SOURCES for name, c in _calls(p) if name == "torch.load"]
+    assert loads, "no torch.load found: the checkpoint loader moved?"
+    bad = [f"{p.relative_to(REPO)}:{c.lineno}" for p, c in loads if _keyword(c, "weights_only") != "True"]
+    assert not bad, f"torch.load without weights_only=True at {bad}"
+    # `from torch import load` or an alias would slip past the call check
+    text = "\n".join(p.read_text() for p in [*SOURCES, *SNAKE_SOURCES])
+    assert not re.search(r"from\s+torch\s+import\s+[^\n]*\bload\b", text)
+    assert not re.search(r"\bpickle\.loads?\(|\bdill\.|\bjoblib\.load\(", text)
+
+
+def test_yaml_is_read_with_a_safe_loader():
+    py_calls = [(p, name, c) for p in SOURCES for name, c in _calls(p) if name.startswith("yaml.")]
+    assert any(name == "yaml.safe_load" for _, name, _ in py_calls)  # the config reader
+    bad = []
+    for p, name, c in py_calls:
+        if name in ("yaml.unsafe_load", "yaml.unsafe_load_all", "yaml.full_load", "yaml.full_load_all"):
+            bad.append(f"{p.relative_to(REPO)}:{c.lineno} {name}")
+        elif name in ("yaml.load", "yaml.load_all"):
+            loader = _keyword(c, "Loader") or (ast.unparse(c.args[1]) if len(c.args) > 1 else None)
+            if loader not in ("yaml.SafeLoader", "yaml.CSafeLoader", "SafeLoader", "CSafeLoader"):
+                bad.append(f"{p.relative_to(REPO)}:{c.lineno} {name} with Loader={loader}")
+    assert not bad, bad
+    snake_text = "\n".join(p.read_text() for p in SNAKE_SOURCES)
+    assert not re.search(r"yaml\.(unsafe_load|full_load|load)\b(?!.*SafeLoader)", snake_text)
+    assert not re.search(r"typ\s*=\s*['\"]unsafe['\"]", "\n".join(p.read_text() for p in SOURCES))
+
+
+def _constraint(name: str) -> str:
+    text = (REPO / "workflow/rules/common.smk").read_text()
+    block = text[text.index("wildcard_constraints:") :]
+    m = re.search(rf"^\s+{name}\s*=\s*r?\"([^\"]+)\",", block, re.MULTILINE)
+    assert m, f"no wildcard constraint for {name!r} in common.smk"
+    return m.group(1)
+
+
+RUN_NAMES_OK = ["activation~tanh/seed~3", "seed~0", "lr~0.0004/batch_size~512/seed~0", "l2~1e-05/seed~2"]
+RUN_NAMES_BAD = [
+    "../x",
+    "/etc",
+    "a~b/../../c",
+    "..",
+    ".",
+    "",
+    "a~b/",
+    "/a~b",
+    "a~b//c~d",
+    "a~b/./c~d",
+    "~b",
+    "a~",
+    "a~b/..",
+    "a~b/../c~d",
+    "a~b\\..\\c",
+    "a~b\n",
+    "a b~c",
+    "..~x/../../etc",
+    "a~b/~/c",
+    "a~b/c",
+]
+
+
+@pytest.mark.parametrize("run", RUN_NAMES_OK)
+def test_run_wildcard_accepts_sweep_points(run):
+    assert re.fullmatch(_constraint("run"), run)
+
+
+@pytest.mark.parametrize("run", RUN_NAMES_BAD)
+def test_run_wildcard_rejects_names_that_could_leave_results(run):
+    assert not re.fullmatch(_constraint("run"), run)
+
+
+def test_sweep_run_names_match_the_wildcard():
+    from infoplane.config import expand_runs
+
+    runs = expand_runs({"sweep": {"activation": ["tanh", "relu"], "lr": [0.0004, 1e-5], "seed": [0, 11]}})
+    assert len(runs) == 8
+    for run in runs:
+        assert re.fullmatch(_constraint("run"), run), run
+
+
+def test_no_run_name_the_wildcard_accepts_climbs_out_of_its_run_directory():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pattern = _constraint("run")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.from_regex(pattern, fullmatch=True))
+    def check(run):
+        base = os.path.normpath("results/runs/experiment")
+        path = os.path.normpath(os.path.join(base, run, "weights.zarr"))
+        assert path.startswith(base + os.sep) and ".." not in Path(path).parts, run
+
+    check()
+
+
+@pytest.mark.parametrize("name", ["experiment", "dataset", "estimator", "figure"])
+def test_single_component_wildcards_reject_paths(name):
+    pattern = _constraint(name)
+    assert re.fullmatch(pattern, "tishby2017")
+    for bad in ("..", "../x", "/etc", "a/b", "", "a.b"):
+        assert not re.fullmatch(pattern, bad), (name, bad)
