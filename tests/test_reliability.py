@@ -214,6 +214,32 @@ def test_nonfinite_activations_skipped_when_asked_and_the_log_says_why():
     assert table["ci_low_bits"].isna().all() and table["ci_high_bits"].isna().all()
 
 
+def _nan_at_epoch_7(monkeypatch):
+    """An estimator that returns NaN for one epoch's (finite) activations of layer 2: a numerical failure."""
+    from infoplane.estimators import ESTIMATORS
+    from infoplane.estimators.base import EstimatorSpec
+
+    def fn(x, y):
+        # fails on layer 2 at epoch 7 only, whose units the test sets to exactly +-1
+        return float("nan") if x.shape[1] == 4 and bool((x.abs() == 1).all()) else 0.5
+
+    monkeypatch.setitem(ESTIMATORS, "nan_at_7", EstimatorSpec("nan_at_7", fn, ci="none", labels_ok=True))
+
+
+def test_nonfinite_estimate_is_never_written_silently(monkeypatch):
+    _nan_at_epoch_7(monkeypatch)
+    ds = _small_dataset()
+    acts = _activations(ds)
+    acts["layer2"].values[2] = np.sign(acts["layer2"].values[2])  # epoch 7: saturated, exactly +-1
+    with pytest.raises(ValueError, match=r"non-finite estimate .*run 'exp/r', layer 2, epochs \[7\]"):
+        run_mi_table(acts, ds, "nan_at_7", {"ci": False}, device="cpu", run="exp/r")
+    log = ListLog()
+    table = run_mi_table(acts, ds, "nan_at_7", {"ci": False}, device="cpu", run="exp/r", on_nonfinite="skip", log=log)
+    assert np.isfinite(table["mi_bits"]).all()
+    assert set(table.loc[table["layer"] == 2, "epoch"]) == {0, 3, 12}
+    assert len(log.messages) == 1 and "layer 2, epochs [7]" in log.messages[0]
+
+
 @pytest.mark.parametrize(
     "value",
     [

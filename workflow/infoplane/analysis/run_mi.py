@@ -23,6 +23,10 @@ def layer_numbers(activations: xr.Dataset) -> list[int]:
     return sorted(int(name.removeprefix("layer")) for name in activations.data_vars if name.startswith("layer"))
 
 
+def _kept(values: torch.Tensor, ok: np.ndarray) -> np.ndarray:
+    return values.cpu().numpy()[ok]
+
+
 def run_mi_table(
     activations: xr.Dataset,
     dataset: xr.Dataset,
@@ -37,7 +41,9 @@ def run_mi_table(
 
     activations: the activations.zarr contract; dataset: the dataset contract (X uniform over its
     samples). ``on_nonfinite``: ``"error"`` raises NonFiniteActivations naming the run, epoch and
-    layer; ``"skip"`` drops those epochs of that layer and reports them through ``log``.
+    layer; ``"skip"`` drops those epochs of that layer and reports them through ``log``. A non-finite
+    estimate from finite activations (a numerical failure) is treated the same way, so no table
+    ever holds a NaN estimate.
     """
     dev = resolve_device(device)
     inputs = torch.as_tensor(dataset["x"].values, dtype=torch.float64, device=dev)
@@ -60,14 +66,25 @@ def run_mi_table(
         start = time.perf_counter()
         result = information_plane(method, acts[torch.as_tensor(keep, device=dev)], inputs, labels, **params)
         seconds = (time.perf_counter() - start) / len(keep)
+        # Finite activations can still give a non-finite estimate (a numerical failure): never a NaN in the table.
+        ok = np.logical_and.reduce([np.isfinite(v["mi_bits"].cpu().numpy()) for v in result.values()])
+        if not ok.all():
+            bad = epochs[keep[~ok]]
+            where = f"run {run!r}, layer {layer}, epochs {bad.tolist()[:10]}{' ...' if len(bad) > 10 else ''}"
+            if on_nonfinite == "error":
+                raise ValueError(f"{method} gave a non-finite estimate (NaN or inf) in {where}")
+            if log is not None:
+                log.warning("skipping non-finite %s estimates in %s", method, where)
+            if not ok.any():
+                continue
         for quantity, values in result.items():
             frame = pd.DataFrame({
-                "epoch": epochs[keep],
+                "epoch": epochs[keep][ok],
                 "layer": layer,
                 "quantity": quantity,
-                "mi_bits": values["mi_bits"].cpu().numpy(),
-                "ci_low_bits": np.nan if values["ci_low_bits"] is None else values["ci_low_bits"].cpu().numpy(),
-                "ci_high_bits": np.nan if values["ci_high_bits"] is None else values["ci_high_bits"].cpu().numpy(),
+                "mi_bits": _kept(values["mi_bits"], ok),
+                "ci_low_bits": np.nan if values["ci_low_bits"] is None else _kept(values["ci_low_bits"], ok),
+                "ci_high_bits": np.nan if values["ci_high_bits"] is None else _kept(values["ci_high_bits"], ok),
                 "n_samples": len(labels),
                 "seconds": seconds / 2,
             })
