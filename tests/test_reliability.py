@@ -143,6 +143,138 @@ def test_sigkilled_training_resumes_through_snakemake_to_identical_results(tmp_p
     assert not (killed / CHECKPOINT).parent.exists()  # published, then dropped
 
 
+# Kills at every step of writing the resumable state, in-process (tests/test_training.py kills
+# between epochs). Each must resume, or start over, and end identical to an uninterrupted run.
+
+
+class Kill(Exception):
+    pass
+
+
+def _train(work_dir):
+    from infoplane.models import MLP
+    from infoplane.training import TrainConfig, capture_epochs, train
+
+    ds = _tiny_task()
+    torch.manual_seed(0)
+    model = MLP(12, [10, 7, 5, 4, 3], 2, "tanh")
+    cfg = TrainConfig(epochs=20, lr=0.01, batch_size=512, seed=1, flush_every=2)
+    capture = capture_epochs(20, "list", epochs=[0, 1, 2, 3, 5, 8, 13, 20])
+    x, y = torch.as_tensor(ds["x"].values), torch.as_tensor(ds["y"].values)
+    train(model, x, y, torch.as_tensor(ds["is_train"].values), cfg, capture, work_dir)
+
+
+_TASK = {}
+
+
+def _tiny_task():
+    from infoplane.data import build_dataset
+
+    if "ds" not in _TASK:
+        _TASK["ds"] = build_dataset("tishby12", seed=0)
+    return _TASK["ds"]
+
+
+def _kill_on_call(monkeypatch, owner, name, n, before=None):
+    """Make the n-th call of owner.name raise Kill; ``before(args)`` runs first on that call."""
+    real, calls = getattr(owner, name), {"n": 0}
+
+    def wrapper(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == n:
+            if before is not None:
+                before(real, *args, **kwargs)
+            raise Kill
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, wrapper)
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+    from infoplane.training import publish
+
+    work = tmp_path_factory.mktemp("straight")
+    _train(work / "work")
+    publish(work / "work", work / "weights.zarr", work / "metrics.csv")
+    return load_store(work / "weights.zarr"), (work / "metrics.csv").read_bytes()
+
+
+def _resume_and_compare(work, straight_run):
+    from infoplane.training import publish
+
+    _train(work / "work")
+    publish(work / "work", work / "out/weights.zarr", work / "out/metrics.csv")
+    weights, metrics = straight_run
+    assert (work / "out/metrics.csv").read_bytes() == metrics
+    resumed = load_store(work / "out/weights.zarr")
+    assert resumed.identical(weights)
+    for name, var in weights.variables.items():  # the same layout: chunked by epoch
+        assert resumed[name].encoding["chunks"] == var.encoding["chunks"], name
+
+
+def _append_partially(real, ds, path, dim="epoch"):
+    """An append killed after Zarr grew the arrays but before it wrote every chunk."""
+    real(ds, path, dim)
+    chunks = sorted((Path(path) / "layer0_weight/c").iterdir(), key=lambda p: int(p.name))
+    for f in chunks[-1].rglob("*"):
+        if f.is_file():
+            f.unlink()
+
+
+@pytest.mark.parametrize(
+    "kill_at",
+    [
+        "checkpoint save",  # weights and metrics written, checkpoint still the previous one
+        "metrics write",  # weights appended, metrics half written
+        "weights append",  # arrays grown, chunks missing
+    ],
+)
+def test_kill_while_writing_the_resumable_state(tmp_path, monkeypatch, straight_run, kill_at):
+    from infoplane.io import zarr_store
+
+    def half_csv(real, frame, path, **kwargs):
+        text = real(frame, None, **kwargs)
+        Path(path).write_text(text[: len(text) // 2])
+
+    with monkeypatch.context() as m:
+        if kill_at == "checkpoint save":
+            _kill_on_call(m, torch, "save", 2)
+        elif kill_at == "metrics write":
+            _kill_on_call(m, pd.DataFrame, "to_csv", 2, before=half_csv)
+        else:
+            _kill_on_call(m, zarr_store, "append", 2, before=_append_partially)
+        with pytest.raises(Kill):
+            _train(tmp_path / "work")
+    assert (tmp_path / "work/checkpoint.pt").exists()
+    _resume_and_compare(tmp_path, straight_run)
+
+
+def test_kill_while_publishing_then_rerun(tmp_path, monkeypatch, straight_run):
+    import shutil
+
+    from infoplane.training import publish
+
+    _train(tmp_path / "work")
+    with monkeypatch.context() as m:
+        _kill_on_call(m, shutil, "move", 2)  # weights moved, metrics not
+        with pytest.raises(Kill):
+            publish(tmp_path / "work", tmp_path / "out/weights.zarr", tmp_path / "out/metrics.csv")
+    shutil.rmtree(tmp_path / "out")  # snakemake removes the outputs of an incomplete job
+    _resume_and_compare(tmp_path, straight_run)
+
+
+def test_lost_weights_store_starts_over(tmp_path, monkeypatch, straight_run):
+    import shutil
+
+    with monkeypatch.context() as m:
+        _kill_on_call(m, torch, "save", 3)
+        with pytest.raises(Kill):
+            _train(tmp_path / "work")
+    shutil.rmtree(tmp_path / "work/weights.zarr")  # e.g. a kill between removing and renaming it
+    _resume_and_compare(tmp_path, straight_run)
+
+
 # ---------------------------------------------------------------------------------------------
 # Bad data: a diverged run, damaged stores, bad estimator input
 # ---------------------------------------------------------------------------------------------

@@ -97,19 +97,24 @@ def train(
     capture_set = set(capture)
     rows: list[dict] = []
     start_epoch = 0
-    if ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=True)
+    state = torch.load(ckpt_path, weights_only=True) if ckpt_path.exists() else None
+    if state is not None:
+        # Keep only the captures the checkpoint covers: a kill after the weights or metrics of the
+        # next flush were (partly) written, but before its checkpoint, leaves later ones behind.
+        rows = _rows_before(metrics_path, int(state["epoch"]))
+        if rows is None or not _truncate_store(weights_path, [int(r["epoch"]) for r in rows]):
+            log.warning("the resumable state in %s is incomplete; starting over", work_dir)
+            state, rows = None, []
+    if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         shuffle.set_state(state["shuffle"])
         start_epoch = int(state["epoch"])
-        rows = pd.read_csv(metrics_path).to_dict("records")
-        _truncate_store(weights_path, n_epochs_kept=len(rows))
         log.info("resuming from the checkpoint at epoch %d (%d captures kept)", start_epoch, len(rows))
         if progress is not None:
             progress.update(start_epoch)
     else:
-        for stale in (weights_path, metrics_path):
+        for stale in (weights_path, metrics_path, ckpt_path):
             _remove(stale)
     pending: list[xr.Dataset] = []
     moments = GradientMoments(len(model.layers))
@@ -118,7 +123,9 @@ def train(
         if pending:
             zarr_store.append(xr.concat(pending, dim="epoch"), weights_path)
             pending.clear()
-        pd.DataFrame(rows).to_csv(metrics_path, index=False)
+        tmp = metrics_path.with_suffix(".tmp")  # written whole, then renamed: never half a file
+        pd.DataFrame(rows).to_csv(tmp, index=False)
+        tmp.replace(metrics_path)
         tmp = ckpt_path.with_suffix(".tmp")
         torch.save(
             {
@@ -179,18 +186,41 @@ def _epoch_gradients(model, x, y, batch, cfg, moments, step, generator) -> None:
             step.step()
 
 
-def _truncate_store(path: Path, n_epochs_kept: int) -> None:
-    """Drop captures beyond the checkpoint from the weights store (a kill between two writes)."""
+def _rows_before(metrics_path: Path, next_epoch: int) -> list[dict] | None:
+    """The metrics rows of captures before ``next_epoch``; None when the file is missing or unreadable."""
+    try:
+        rows = pd.read_csv(metrics_path).to_dict("records")
+    except (OSError, ValueError):
+        return None
+    return [r for r in rows if int(r["epoch"]) < next_epoch]
+
+
+def _truncate_store(path: Path, epochs: list[int]) -> bool:
+    """Cut the weights store back to the captured ``epochs`` (drop captures beyond the checkpoint).
+
+    Returns False when the store lacks some of them (it is missing or was damaged): start over.
+    Only the kept epochs are read, so a chunk left unwritten by a killed append does not matter.
+    """
     if not path.exists():
-        return
-    ds = zarr_store.load_store(path, "weights store")
-    if ds.sizes["epoch"] == n_epochs_kept:
-        return
-    kept = ds.isel(epoch=slice(0, n_epochs_kept))
+        return not epochs
+    try:
+        ds = zarr_store.open_store(path, "weights store")
+        stored = [int(e) for e in ds["epoch"].values]
+        if stored[: len(epochs)] != epochs:
+            return False
+        if len(stored) == len(epochs):
+            return True
+        kept = ds.isel(epoch=slice(0, len(epochs))).load()
+    except ValueError:
+        return False
     tmp = path.with_name(path.name + ".tmp")
-    zarr_store.write_new(kept, tmp)
+    chunks = {
+        name: {"chunks": var.encoding["chunks"]} for name, var in ds.variables.items() if "chunks" in var.encoding
+    }
+    zarr_store.write_new(kept, tmp, chunks)  # the same chunks as the store had: appends go on as before
     _remove(path)
     tmp.rename(path)
+    return True
 
 
 def _remove(path: Path) -> None:
@@ -203,6 +233,9 @@ def _remove(path: Path) -> None:
 def publish(work_dir: str | Path, weights_out: str | Path, metrics_out: str | Path) -> None:
     """Move a finished run's weights and metrics to the declared outputs and drop the checkpoint."""
     work_dir = Path(work_dir)
+    # The checkpoint goes first: a kill part-way through leaves a work dir that starts over, never
+    # one that resumes into a weights store already moved away.
+    _remove(work_dir / "checkpoint.pt")
     for src, dst in ((work_dir / "weights.zarr", Path(weights_out)), (work_dir / "metrics.csv", Path(metrics_out))):
         dst.parent.mkdir(parents=True, exist_ok=True)
         _remove(dst)
