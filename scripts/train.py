@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: 
 
 import torch  # noqa: E402
 from infoplane import logs  # noqa: E402
+from infoplane.estimators import resolve_device  # noqa: E402
 from infoplane.io import load_store  # noqa: E402
 from infoplane.models import build_model  # noqa: E402
 from infoplane.training import TrainConfig, capture_epochs, publish, train  # noqa: E402
@@ -17,16 +18,17 @@ log = logs.to_file(sm.log[0])
 torch.set_num_threads(sm.threads)
 cfg = sm.params.run_config
 ds = load_store(sm.input.dataset, "dataset store")
-x = torch.as_tensor(ds["x"].values, dtype=torch.float32)
-y = torch.as_tensor(ds["y"].values, dtype=torch.int64)
-is_train = torch.as_tensor(ds["is_train"].values)
+device = resolve_device(sm.params.device)  # auto: CUDA when present, within CUDA_VISIBLE_DEVICES
+x = torch.as_tensor(ds["x"].values, dtype=torch.float32, device=device)
+y = torch.as_tensor(ds["y"].values, dtype=torch.int64, device=device)
+is_train = torch.as_tensor(ds["is_train"].values, device=device)
 
 training = TrainConfig(**{k: cfg["training"][k] for k in ("epochs", "optimizer", "lr", "batch_size", "l2", "seed")})
 training.seed = int(training.seed)
 capture = capture_epochs(
     training.epochs, cfg["capture"]["schedule"], cfg["capture"]["n_points"], cfg["capture"]["epochs"]
 )
-log.info("training %s for %d epochs, %d captures", cfg["model"], training.epochs, len(capture))
+log.info("training %s for %d epochs, %d captures, on %s", cfg["model"], training.epochs, len(capture), device)
 
 torch.manual_seed(training.seed)
 model = build_model(
@@ -35,7 +37,7 @@ model = build_model(
     hidden=list(cfg["model"]["hidden"]),
     n_classes=int(y.max()) + 1,
     activation=cfg["model"]["activation"],
-)
+).to(device)
 with tqdm(total=training.epochs, file=sys.stderr, mininterval=5, desc="epochs") as bar:
     train(model, x, y, is_train, training, capture, sm.params.work_dir, progress=bar)
 publish(sm.params.work_dir, sm.output.weights, sm.output.metrics)
