@@ -48,3 +48,10 @@ def copy_repo(dest: Path) -> Path:
 def snakemake_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("snakemake")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "snakemake"]
+
+
+def pytest_configure(config):
+    # Tests use small tensors: one thread avoids oversubscribing a 2-core machine (much faster there).
+    import torch
+
+    torch.set_num_threads(1)

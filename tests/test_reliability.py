@@ -389,15 +389,7 @@ def test_nonfinite_estimate_is_never_written_silently(monkeypatch):
     "value",
     [
         np.nan,
-        pytest.param(
-            np.inf,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known defect: replay turns an inf weight into tanh(+-inf) = +-1, finite "
-                "activations, so the MI job never sees it; extraction should mark a layer with "
-                "non-finite weights, and those after it, NaN",
-            ),
-        ),
+        np.inf,  # tanh(inf) = 1 is finite: extraction itself must mark the layer
     ],
 )
 def test_nonfinite_weights_reach_the_mi_job_as_an_error_naming_the_epoch_and_layer(value):

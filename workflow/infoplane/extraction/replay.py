@@ -33,8 +33,13 @@ def activations(model: nn.Module, weights: xr.Dataset, x: torch.Tensor, progress
     with torch.no_grad():
         for i in range(len(epochs)):
             load_epoch(model, weights, i)
+            diverged = False
             for layer, out in enumerate(model(x)):
-                per_layer[layer].append(out.numpy().astype(np.float32))
+                # A non-finite weight can still give finite activity (tanh(inf) = 1): mark the layer
+                # and every layer after it NaN, so the MI job sees the divergence and names it.
+                diverged = diverged or not all(torch.isfinite(p).all() for p in model.layers[layer].parameters())
+                out = torch.full_like(out, float("nan")) if diverged else out
+                per_layer[layer].append(out.cpu().numpy().astype(np.float32))
             if progress is not None:
                 progress.update(1)
     data = {
