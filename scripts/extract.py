@@ -9,7 +9,7 @@ import torch  # noqa: E402
 from infoplane import logs  # noqa: E402
 from infoplane.extraction import activations, write_activations  # noqa: E402
 from infoplane.io import load_store  # noqa: E402
-from infoplane.models import build_model  # noqa: E402
+from infoplane.models import model_for_dataset  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 sm = snakemake  # noqa: F821
@@ -19,8 +19,7 @@ cfg = sm.params.run_config
 ds = load_store(sm.input.dataset, "dataset store")
 weights = load_store(sm.input.weights, "weights store")
 x = torch.as_tensor(ds["x"].values, dtype=torch.float32)
-model = build_model(cfg["model"]["name"], n_inputs=x.shape[1], hidden=list(cfg["model"]["hidden"]),
-                    n_classes=int(ds["y"].values.max()) + 1, activation=cfg["model"]["activation"])
+model = model_for_dataset(cfg["model"], ds)
 with tqdm(total=weights.sizes["epoch"], file=sys.stderr, mininterval=5, desc="epochs") as bar:
     acts = activations(model, weights, x, progress=bar)
 write_activations(acts, sm.output.activations)

@@ -9,7 +9,7 @@ import torch  # noqa: E402
 from infoplane import logs  # noqa: E402
 from infoplane.estimators import resolve_device  # noqa: E402
 from infoplane.io import load_store  # noqa: E402
-from infoplane.models import build_model  # noqa: E402
+from infoplane.models import model_for_dataset  # noqa: E402
 from infoplane.training import TrainConfig, capture_epochs, publish, train  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
@@ -31,13 +31,7 @@ capture = capture_epochs(
 log.info("training %s for %d epochs, %d captures, on %s", cfg["model"], training.epochs, len(capture), device)
 
 torch.manual_seed(training.seed)
-model = build_model(
-    cfg["model"]["name"],
-    n_inputs=x.shape[1],
-    hidden=list(cfg["model"]["hidden"]),
-    n_classes=int(y.max()) + 1,
-    activation=cfg["model"]["activation"],
-).to(device)
+model = model_for_dataset(cfg["model"], ds).to(device)
 with tqdm(total=training.epochs, file=sys.stderr, mininterval=5, desc="epochs") as bar:
     train(model, x, y, is_train, training, capture, sm.params.work_dir, progress=bar)
 publish(sm.params.work_dir, sm.output.weights, sm.output.metrics)

@@ -19,4 +19,15 @@ def build_model(name: str, **params) -> nn.Module:
     return MODELS[name](**params)
 
 
-__all__ = ["ACTIVATIONS", "MLP", "MODELS", "build_model"]
+def model_for_dataset(model_config: dict, dataset) -> nn.Module:
+    """The model of a run's ``model`` config section, sized for a dataset in the dataset contract."""
+    return build_model(
+        model_config["name"],
+        n_inputs=int(dataset.sizes["feature"]),
+        hidden=[int(h) for h in model_config["hidden"]],
+        n_classes=int(dataset["y"].values.max()) + 1,
+        activation=model_config["activation"],
+    )
+
+
+__all__ = ["ACTIVATIONS", "MLP", "MODELS", "build_model", "model_for_dataset"]
