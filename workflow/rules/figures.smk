@@ -5,7 +5,7 @@ rule figure:
     output:
         png=report(
             f"{RESULTS}/figures/{{experiment}}/{{figure}}.png",
-            caption="../report/{figure}.rst",
+            caption="../report/figure.rst",
             category="{experiment}",
             labels={"figure": "{figure}"},
         ),
