@@ -123,17 +123,21 @@ def test_symmetric_estimators_are_symmetric(method, params):
 # -- independent variables: zero MI within the interval -------------------------------------------
 
 
-@settings(STATISTICAL, max_examples=10)
-@given(data=samples(min_n=200, max_n=600), labels=st.booleans())
-def test_gaussian_estimate_of_independent_variables_has_zero_in_its_interval(data, labels):
-    x, y = data
-    if labels:
-        y = np.random.default_rng(len(x)).integers(0, 3, len(x))
-    else:
-        y = np.random.default_rng(len(x)).standard_normal(y.shape)  # independent of x
-    # 99% intervals from 100 subsets: ~1% of independent data sets miss zero (2 in 200 measured)
-    r = estimate("gaussian", x, y, device="cpu", seed=0, ci_level=0.99, ci_resamples=100)
-    assert r.ci_low_bits <= 0.0 <= r.ci_high_bits, r
+@pytest.mark.parametrize("labels", [False, True])
+def test_gaussian_interval_covers_zero_mi_of_independent_variables(labels):
+    # A coverage rate over fixed seeds rather than one hypothesis example at a time: near the
+    # boundary MI = 0 the Gaussian estimate is biased up and the basic subsampling interval can
+    # miss zero on a single data set, so one miss must not fail the test; a rate well below the
+    # nominal 99% must. Deterministic: the same 20 data sets every run.
+    hits = 0
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(200, 600))
+        x = rng.standard_normal((n, 3))
+        y = rng.integers(0, 3, n) if labels else rng.standard_normal((n, 2))
+        r = estimate("gaussian", x, y, device="cpu", seed=0, ci_level=0.99, ci_resamples=100)
+        hits += r.ci_low_bits <= 0.0 <= r.ci_high_bits
+    assert hits >= 17, f"the 99% interval covered zero MI in {hits} of 20 data sets"
 
 
 @STATISTICAL
