@@ -112,7 +112,8 @@ def test_slurm_run_matches_local_run(cluster, tmp_path):
     job_ids = re.findall(r"submitted with SLURM jobid (\d+)", slurm_log.read_text())
     assert job_ids, f"the SLURM run submitted no job; see {slurm_log}"
     ctld_log = (cluster.log_dir / "slurmctld.log").read_text(errors="replace")
-    allocated = set(re.findall(r"Allocate JobId=(\d+)", ctld_log))
+    # the main scheduler logs "sched: Allocate JobId=N", the backfill scheduler "backfill: Started JobId=N"
+    allocated = set(re.findall(r"(?:Allocate|Started) JobId=(\d+)", ctld_log))
     assert set(job_ids) <= allocated, (
         f"jobs Snakemake submitted but SLURM never allocated: {set(job_ids) - allocated}"
     )
