@@ -26,20 +26,40 @@ def saxe_kde_bits(t, labels, s2, bound):
 
 
 @pytest.mark.parametrize("bound", ["upper", "lower"])
-def test_kde_plane_matches_numpy_reference(bound):
+@pytest.mark.parametrize(("precision", "tol"), [("float64", 1e-9), ("float32", 1e-5)])
+def test_kde_plane_matches_numpy_reference(bound, precision, tol):
     rng = np.random.default_rng(0)
     acts = np.tanh(rng.standard_normal((3, 200, 4)) * np.array([0.5, 1.0, 3.0])[:, None, None])
-    labels = rng.integers(0, 2, 200)
+    labels = rng.integers(0, 3, 200)
     plane = information_plane(
         "kde", torch.as_tensor(acts), torch.zeros(200, 1), torch.as_tensor(labels), bound=bound, ci=False,
-        chunk_size=37,
+        chunk_size=37, precision=precision,
     )  # fmt: skip
     for e in range(3):
         i_xt, i_ty = saxe_kde_bits(acts[e], labels, 0.1, bound)
-        assert float(plane["I_XT"]["mi_bits"][e]) == pytest.approx(i_xt, abs=1e-9)
-        assert float(plane["I_TY"]["mi_bits"][e]) == pytest.approx(i_ty, abs=1e-9)
-        one = estimate("kde", acts[e], labels, bound=bound, ci=False).mi_bits
-        assert one == pytest.approx(i_ty, abs=1e-9)
+        assert float(plane["I_XT"]["mi_bits"][e]) == pytest.approx(i_xt, abs=tol)
+        assert float(plane["I_TY"]["mi_bits"][e]) == pytest.approx(i_ty, abs=tol)
+        one = estimate("kde", acts[e], labels, bound=bound, ci=False, precision=precision).mi_bits
+        assert one == pytest.approx(i_ty, abs=tol)
+
+
+def test_kde_query_subset_is_the_mean_over_those_points_and_close_to_the_full_bound():
+    """n_query averages the per-point terms over a random subset while the mixture keeps all n points."""
+    rng = np.random.default_rng(1)
+    n, m = 400, 100
+    acts = np.tanh(rng.standard_normal((1, n, 3)) * 2.0)
+    labels = rng.integers(0, 2, n)
+    plane = information_plane("kde", torch.as_tensor(acts), torch.zeros(n, 1), torch.as_tensor(labels), ci=False,
+                              n_query=m, seed=5, precision="float64")
+    query = torch.randperm(n, generator=torch.Generator().manual_seed(5))[:m].sort().values.numpy()
+    t = acts[0]
+    d2 = ((t[:, None, :] - t[None, :, :]) ** 2).sum(-1)
+    per_point = -(logsumexp(-d2 / 0.2, axis=1) - np.log(n))  # nats, all points i
+    assert float(plane["I_XT"]["mi_bits"][0]) == pytest.approx(per_point[query].mean() / LN2, abs=1e-9)
+    # and it is a Monte Carlo estimate of the full bound: within 4 standard errors
+    full, _ = saxe_kde_bits(t, labels, 0.1, "upper")
+    se = per_point.std() / np.sqrt(m) * np.sqrt(1 - m / n) / LN2
+    assert abs(float(plane["I_XT"]["mi_bits"][0]) - full) < 4 * se
 
 
 def test_kde_upper_is_above_lower_and_adaptive_is_scale_free():
