@@ -49,8 +49,16 @@ def test_kde_query_subset_is_the_mean_over_those_points_and_close_to_the_full_bo
     n, m = 400, 100
     acts = np.tanh(rng.standard_normal((1, n, 3)) * 2.0)
     labels = rng.integers(0, 2, n)
-    plane = information_plane("kde", torch.as_tensor(acts), torch.zeros(n, 1), torch.as_tensor(labels), ci=False,
-                              n_query=m, seed=5, precision="float64")
+    plane = information_plane(
+        "kde",
+        torch.as_tensor(acts),
+        torch.zeros(n, 1),
+        torch.as_tensor(labels),
+        ci=False,
+        n_query=m,
+        seed=5,
+        precision="float64",
+    )
     query = torch.randperm(n, generator=torch.Generator().manual_seed(5))[:m].sort().values.numpy()
     t = acts[0]
     d2 = ((t[:, None, :] - t[None, :, :]) ** 2).sum(-1)

@@ -182,9 +182,7 @@ def kde_plane(
     )
     labels = labels.to(activations.device)
     point = _plane_bits(activations, labels, **params)
-    result: PlaneResult = {
-        q: {"mi_bits": point[q], "ci_low_bits": None, "ci_high_bits": None} for q in QUANTITIES
-    }
+    result: PlaneResult = {q: {"mi_bits": point[q], "ci_low_bits": None, "ci_high_bits": None} for q in QUANTITIES}
     if not ci:
         return result
     n = activations.shape[1]
