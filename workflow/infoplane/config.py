@@ -104,18 +104,13 @@ def validate_config(config: Any, schema_path: str | Path = SCHEMA_PATH) -> dict:
 
 def _semantic_errors(config: dict) -> list[str]:
     from .claims import CLAIMS
-    from .data import DATASETS
     from .estimators import ESTIMATORS, PLANE_METHODS
     from .figures import FIGURES
     from .models import ACTIVATIONS, MODELS
 
     errors = []
     for name, ds in config["datasets"].items():
-        if ds["generator"] not in DATASETS:
-            errors.append(f"datasets.{name}.generator: unknown dataset {ds['generator']!r}; known: {sorted(DATASETS)}")
-        for key in ("path", "split_path"):
-            if ds.get(key) and not Path(ds[key]).is_file():
-                errors.append(f"datasets.{name}.{key}: file {ds[key]!r} does not exist")
+        errors.extend(_dataset_errors(name, ds))
     for name, preset in config["estimators"].items():
         method = preset["method"]
         if method not in ESTIMATORS:
@@ -173,6 +168,30 @@ def _semantic_errors(config: dict) -> list[str]:
             bad = [v for v in values if not _sweep_value_ok(key, v)]
             if bad:
                 errors.append(f"{where}.sweep.{key}: invalid values {bad}")
+    return errors
+
+
+def _dataset_errors(name: str, ds: dict) -> list[str]:
+    """A dataset's generator is registered, takes the keys set (not null), and its files exist."""
+    from .data import DATASETS, dataset_parameters
+    from .data.mnist import check_folder
+
+    generator = ds["generator"]
+    if generator not in DATASETS:
+        return [f"datasets.{name}.generator: unknown dataset {generator!r}; known: {sorted(DATASETS)}"]
+    errors = []
+    accepted = dataset_parameters(generator)
+    for key in sorted(set(ds) - {"generator"} - set(accepted)):
+        if ds[key] is not None:
+            errors.append(f"datasets.{name}.{key}: {generator} takes no parameter {key!r}; it takes {accepted}")
+    if generator == "mnist":
+        problem = check_folder(ds.get("path"))
+        if problem:
+            errors.append(f"datasets.{name}.path: {problem}")
+    else:
+        for key in ("path", "split_path"):
+            if key in accepted and ds.get(key) and not Path(ds[key]).is_file():
+                errors.append(f"datasets.{name}.{key}: file {ds[key]!r} does not exist")
     return errors
 
 

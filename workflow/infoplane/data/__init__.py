@@ -7,14 +7,15 @@ A new dataset is one builder function and one line in ``DATASETS``.
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 
 import numpy as np
 import xarray as xr
 
-from . import tishby12
-from .splits import train_mask
+from . import digits, mnist, tishby12
+from .splits import stratified_subsample, train_mask
 
 
 def as_dataset(x: np.ndarray, y: np.ndarray, is_train: np.ndarray, generator: str, params: dict) -> xr.Dataset:
@@ -29,12 +30,21 @@ def as_dataset(x: np.ndarray, y: np.ndarray, is_train: np.ndarray, generator: st
     )
 
 
-def build_tishby12(seed: int = 0, path: str | None = None, split: str = "original", train_fraction: float = 0.8,
-                   split_path: str | None = None) -> xr.Dataset:
+def build_tishby12(
+    seed: int = 0,
+    path: str | None = None,
+    split: str | None = None,
+    train_fraction: float | None = None,
+    split_path: str | None = None,
+) -> xr.Dataset:
     """The 12-bit task: generated from ``seed``, or read from the .mat file at ``path``.
 
-    ``split_path`` names a Saxe et al. (2018) split file (.npz) that fixes the rows and the split.
+    ``split`` defaults to ``original`` (the first ``train_fraction``, default 0.8, of the patterns in
+    counting order, as IDNNs). ``split_path`` names a Saxe et al. (2018) split file (.npz) that fixes
+    the rows and the split.
     """
+    split = "original" if split is None else split
+    train_fraction = 0.8 if train_fraction is None else train_fraction
     params = {"seed": seed, "path": path, "split": split, "train_fraction": train_fraction, "split_path": split_path}
     if split_path is not None:
         x, y, is_train = tishby12.load_saxe_split(split_path)
@@ -43,13 +53,60 @@ def build_tishby12(seed: int = 0, path: str | None = None, split: str = "origina
     return as_dataset(x, y, train_mask(len(y), train_fraction, split, seed), "tishby12", params)
 
 
+def build_digits(
+    seed: int = 0, split: str | None = None, train_fraction: float | None = None, max_samples: int | None = None
+) -> xr.Dataset:
+    """scikit-learn's 1797 handwritten 8x8 digits: x = pixels / 16 (64 features in [0, 1]), y in 0..9.
+
+    ``split`` defaults to ``random``: a seeded split stratified by label, ``train_fraction`` (default
+    0.8) of each class training; ``original`` trains on the first rows in file order. ``max_samples``
+    first keeps a seeded stratified subsample of that many rows (in file order).
+    """
+    split = "random" if split is None else split
+    train_fraction = 0.8 if train_fraction is None else train_fraction
+    params = {"seed": seed, "split": split, "train_fraction": train_fraction, "max_samples": max_samples}
+    x, y = digits.load()
+    keep = stratified_subsample(y, max_samples, seed)
+    x, y = x[keep], y[keep]
+    return as_dataset(x, y, train_mask(len(y), train_fraction, split, seed, labels=y), "digits", params)
+
+
+def build_mnist(path: str | None = None, seed: int = 0, max_samples: int | None = None) -> xr.Dataset:
+    """MNIST from the IDX files in the folder ``path``: x = pixels / 255 flattened (784 features in [0, 1]).
+
+    The split is the files': the 60000 training rows first (``is_train``), then the 10000 test rows.
+    ``max_samples`` keeps a seeded subsample of that many rows, training and test rows subsampled
+    separately and each stratified by label, so the train/test proportion is kept.
+    """
+    params = {"seed": seed, "path": None if path is None else str(path), "max_samples": max_samples}
+    images, y, is_train = mnist.load(path)
+    keep = mnist.subsample_split(y, is_train, max_samples, seed)
+    x = images[keep].reshape(len(keep), -1).astype(np.float32) / np.float32(255)
+    return as_dataset(x, y[keep], is_train[keep], "mnist", params)
+
+
 DATASETS: dict[str, Callable[..., xr.Dataset]] = {
     "tishby12": build_tishby12,
+    "digits": build_digits,
+    "mnist": build_mnist,
 }
 
 
+def dataset_parameters(name: str) -> list[str]:
+    """The parameters the builder of dataset ``name`` takes."""
+    return list(inspect.signature(DATASETS[name]).parameters)
+
+
 def build_dataset(name: str, **params) -> xr.Dataset:
-    """Build dataset ``name`` with its parameters."""
+    """Build dataset ``name`` with its parameters.
+
+    A parameter the builder does not take is dropped when it is None (a config's schema fills every
+    dataset key, null where unset) and is an error otherwise.
+    """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
-    return DATASETS[name](**params)
+    accepted = dataset_parameters(name)
+    extra = sorted(k for k, v in params.items() if k not in accepted and v is not None)
+    if extra:
+        raise ValueError(f"dataset {name} takes no parameter {', '.join(map(repr, extra))}; it takes {accepted}")
+    return DATASETS[name](**{k: v for k, v in params.items() if k in accepted})
