@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from infoplane.claims import CLAIM_COLUMNS, CLAIMS
-from infoplane.claims.stats import mean_ci
-from infoplane.claims.tishby2017 import compression_bits, gradient_snr_drop
+from infoplane.claims.stats import correlation_ci, mean_ci
+from infoplane.claims.measures import compression_bits
+from infoplane.claims.tishby2017 import gradient_snr_drop
 
 
 def _mi(runs):
@@ -62,3 +63,74 @@ def test_claims_hold_and_fail_as_the_tables_say():
     flat = CLAIMS["tishby2017"](_mi({k: ("tanh", 8.0, 0.5) for k in "abc"}), _metrics("abc", 1.0, 1.0), 1.0)
     assert not flat["holds"].any()
     assert np.isfinite(flat["observed"]).all()
+
+
+def _runs_table(runs, layers=(1, 2, 3)):
+    """MI and metrics tables for runs {run: dict(activation, seed, l2, final, train, test)}.
+
+    I(X;T) of every layer rises 4 -> 10 then falls to ``final`` (layer 1 falls to ``first``, default 10);
+    train/test accuracy at the last epoch as given.
+    """
+    mi, metrics = [], []
+    for run, r in runs.items():
+        labels = {"run": run, "activation": r["activation"], "seed": r["seed"], "l2": r.get("l2", 0.0)}
+        for epoch, frac in [(0, 0.0), (10, 1.0), (100, 2.0)]:
+            for layer in layers:
+                end = r.get("first", 10.0) if layer == 1 else r["final"]
+                xt = {0.0: 4.0, 1.0: 10.0, 2.0: end}[frac]
+                mi.append(labels | {"epoch": epoch, "layer": layer, "quantity": "I_XT", "mi_bits": xt})
+            metrics.append(labels | {"epoch": epoch, "train_accuracy": r["train"], "test_accuracy": r["test"]})
+    return pd.DataFrame(mi), pd.DataFrame(metrics)
+
+
+def test_correlation_ci_is_the_fisher_interval():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    b = np.array([2.0, 1.0, 4.0, 3.0, 6.0, 5.0])
+    r, lo, hi = correlation_ci(a, b)
+    assert r == pytest.approx(np.corrcoef(a, b)[0, 1])
+    half = 1.959963984540054 / math.sqrt(3)
+    assert (lo, hi) == pytest.approx((math.tanh(math.atanh(r) - half), math.tanh(math.atanh(r) + half)))
+
+
+def test_saxe_claims_follow_the_compression_of_each_activation():
+    runs = {f"t{s}": dict(activation="tanh", seed=s, final=6.0 + 0.1 * s, train=1, test=1) for s in range(3)}
+    runs |= {f"r{s}": dict(activation="relu", seed=s, final=10.0 - 0.01 * s, train=1, test=1) for s in range(3)}
+    mi, metrics = _runs_table(runs)  # layer 3 is the output: the last hidden layer is 2
+    table = CLAIMS["saxe2018"](mi, metrics, 1.0)
+    assert list(table[CLAIM_COLUMNS].columns) == CLAIM_COLUMNS
+    assert table["claim"].str.startswith("tanh").tolist() == [True, False]
+    assert table["observed"].tolist() == pytest.approx([0.39, 0.001])  # (10 - 6.1) / 10 and (10 - 9.99) / 10
+    assert table["holds"].tolist() == [True, True]
+    # swap the behaviours: both claims fail
+    swapped = {k: v | {"activation": "relu" if v["activation"] == "tanh" else "tanh"} for k, v in runs.items()}
+    assert not CLAIMS["saxe2018"](*_runs_table(swapped), 1.0)["holds"].any()
+
+
+def test_chelombiev_claims_on_runs_with_known_answers():
+    runs = {}
+    for i, act in enumerate(["tanh", "relu", "elu"]):
+        for seed in range(3):
+            for l2 in (0.0, 0.015):
+                # compression grows with the activation index, with L2, and a little with the seed;
+                # the generalisation gap falls as compression rises; layer 1 never compresses.
+                final = 9.0 - 2.0 * i - 0.5 * seed - (2.0 if l2 else 0.0)
+                gap = 0.02 + 0.01 * final
+                runs[f"{act}{seed}{l2}"] = dict(activation=act, seed=seed, l2=l2, final=final, train=0.99,
+                                               test=0.99 - gap, first=10.0 - 0.1 * (seed % 2))  # fmt: skip
+    table = CLAIMS["chelombiev2019"](*_runs_table(runs), 1.0).set_index("claim")
+    holds = table["holds"]
+    assert not holds["tanh: the last hidden layer compresses"]  # 10% with a wide interval over seeds
+    assert holds["elu: the last hidden layer compresses"]
+    assert holds["saturation is not required: a non-saturating activation compresses"]
+    assert holds["compression differs between activation functions"]
+    assert holds["L2 regularisation increases compression"]
+    assert table.loc["L2 regularisation increases compression", "observed"] == pytest.approx(0.2)
+    assert holds["L2 regularisation reduces overfitting"]
+    assert table.loc["L2 regularisation reduces overfitting", "observed"] == pytest.approx(-0.02)
+    assert holds["the last hidden layer's compression goes with generalisation"]
+    assert table.loc["the last hidden layer's compression goes with generalisation", "observed"] == pytest.approx(-1.0)
+    assert holds["only the last layer: the first hidden layer's compression does not go with generalisation"]
+    # no L2 swept: the L2 claims cannot hold
+    plain = {k: v for k, v in runs.items() if v["l2"] == 0.0}
+    table = CLAIMS["chelombiev2019"](*_runs_table(plain), 1.0).set_index("claim")
+    assert not table.loc["L2 regularisation increases compression", "holds"]

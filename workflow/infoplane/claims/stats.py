@@ -1,4 +1,4 @@
-"""Summaries across runs with an interval: the mean and a t-based 95% CI over seeds."""
+"""Summaries across runs with an interval: the mean and t-based 95% CI over seeds, and a correlation with its CI."""
 
 from __future__ import annotations
 
@@ -17,3 +17,37 @@ def mean_ci(values, confidence: float = 0.95) -> tuple[float, float, float]:
         return m, m, m
     half = float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
     return m, m - half, m + half
+
+
+def correlation_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Pearson correlation of paired values and its Fisher-z interval; NaN pairs are dropped.
+
+    Needs at least 4 pairs for an interval (z has standard error 1/sqrt(n - 3)).
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    if len(a) < 4 or a.std() == 0 or b.std() == 0:
+        return float("nan"), float("nan"), float("nan")
+    r = float(np.corrcoef(a, b)[0, 1])
+    z, half = np.arctanh(np.clip(r, -0.999999, 0.999999)), stats.norm.ppf(0.5 + confidence / 2) / np.sqrt(len(a) - 3)
+    return r, float(np.tanh(z - half)), float(np.tanh(z + half))
+
+
+def claim_row(claim: str, metric: str, expected: str, values, holds_fn, summary=mean_ci) -> dict:
+    """One claims-table row: ``summary(values)`` gives (observed, ci_low, ci_high); ``holds_fn`` of those decides.
+
+    A claim with no finite value does not hold.
+    """
+    values = np.asarray(values, dtype=float)
+    m, lo, hi = summary(values)
+    return {
+        "claim": claim,
+        "metric": metric,
+        "expected": expected,
+        "observed": m,
+        "holds": bool(np.isfinite(m) and holds_fn(m, lo, hi)),
+        "ci_low": lo,
+        "ci_high": hi,
+        "n_runs": int(np.isfinite(values).sum()),
+    }

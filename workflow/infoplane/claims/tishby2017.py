@@ -16,38 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .stats import mean_ci
+from .measures import compression_bits, final_values
+from .stats import claim_row as _row
 
 # The output layer's I(T;Y) must reach 85% of I(X;Y). A network that is right on 98% of the
 # patterns (all it can do: a fifth of them are never trained on) has I(T;Y) near 0.9 bits.
 FIT_FRACTION = 0.85
-
-
-def _row(claim, metric, expected, values, holds_fn) -> dict:
-    m, lo, hi = mean_ci(values)
-    return {
-        "claim": claim,
-        "metric": metric,
-        "expected": expected,
-        "observed": m,
-        "holds": bool(holds_fn(m, lo, hi)),
-        "ci_low": lo,
-        "ci_high": hi,
-        "n_runs": int(np.isfinite(values).sum()),
-    }
-
-
-def final_values(mi: pd.DataFrame, quantity: str, layer: int) -> pd.Series:
-    """Per run: the value of ``quantity`` of ``layer`` at the last captured epoch."""
-    sel = mi[(mi["quantity"] == quantity) & (mi["layer"] == layer)]
-    return sel.sort_values("epoch").groupby("run")["mi_bits"].last()
-
-
-def compression_bits(mi: pd.DataFrame, layer: int) -> pd.Series:
-    """Per run: max over epochs of I(X;T) minus its final value, for ``layer``."""
-    sel = mi[(mi["quantity"] == "I_XT") & (mi["layer"] == layer)].sort_values("epoch")
-    g = sel.groupby("run")["mi_bits"]
-    return g.max() - g.last()
 
 
 def gradient_snr_drop(metrics: pd.DataFrame, fraction: float = 0.2) -> pd.Series:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .compression import compression_figure, generalisation_figure
 from .curves import gradients_figure, training_figure
 from .infoplane import infoplane_figure
 
@@ -11,6 +12,8 @@ FIGURES: dict[str, Callable] = {
     "infoplane": infoplane_figure,
     "gradients": gradients_figure,
     "training": training_figure,
+    "compression": compression_figure,
+    "generalisation": generalisation_figure,
 }
 
 
