@@ -1,4 +1,4 @@
-"""The Tishby (2017) claims computed from hand-made tables whose answers are known."""
+"""The claims of Tishby (2017), Saxe (2018) and Chelombiev (2019) computed from hand-made tables with known answers."""
 
 import math
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from infoplane.claims import CLAIM_COLUMNS, CLAIMS
-from infoplane.claims.stats import correlation_ci, mean_ci
 from infoplane.claims.measures import compression_bits
+from infoplane.claims.stats import correlation_ci, mean_ci
 from infoplane.claims.tishby2017 import gradient_snr_drop
 
 

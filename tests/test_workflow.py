@@ -100,6 +100,22 @@ def test_tiny_run_mi_table_contract_and_bounds(tiny_run):
 
 
 @pytest.mark.slow
+def test_tiny_run_second_experiment_with_two_sweep_keys_and_kde(tiny_run):
+    r = tiny_run / "results"
+    mi = pd.read_csv(r / "experiments/chelombiev2019/mi.csv")
+    assert list(mi.columns[:6]) == ["experiment", "run", "activation", "seed", "l2", "estimator"]
+    assert set(mi["run"]) == {f"activation~{a}/l2~{l2}" for a in ("tanh", "relu") for l2 in ("0.0", "0.015")}
+    # the kernel upper bound: 0 <= I(X;T) <= log2(n) and I(T;Y) <= H(Y) = 1 bit
+    xt, ty = mi[mi["quantity"] == "I_XT"]["mi_bits"], mi[mi["quantity"] == "I_TY"]["mi_bits"]
+    assert xt.between(0, 12 + 1e-9).all() and ty.between(-1e-6, 1 + 1e-6).all()
+    claims = pd.read_csv(r / "experiments/chelombiev2019/claims.csv")
+    assert claims["n_runs"].max() == 4 and claims["holds"].dtype == bool
+    assert "L2 regularisation increases compression" in set(claims["claim"])
+    for fig in ("infoplane", "compression", "generalisation"):
+        assert (r / f"figures/chelombiev2019/{fig}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
 def test_tiny_run_is_complete_and_reports(tiny_run):
     out = snakemake("-n", "--configfile", TINY, cwd=tiny_run)
     assert "Nothing to be done" in out.stdout + out.stderr

@@ -1,6 +1,20 @@
-"""Analysis: the MI table of a run and the stacked tables of an experiment."""
+"""Analysis: the MI table of a run and the stacked tables of an experiment.
+
+``run_mi`` (torch) is imported on first use, so that stacking tables, a job of its own, does not
+pay for importing torch.
+"""
 
 from .aggregate import stack_run_tables
-from .run_mi import MI_COLUMNS, NonFiniteActivations, layer_numbers, run_mi_table
+
+_RUN_MI = ("MI_COLUMNS", "NonFiniteActivations", "layer_numbers", "run_mi_table")
+
+
+def __getattr__(name: str):
+    if name in _RUN_MI:
+        from . import run_mi
+
+        return getattr(run_mi, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["MI_COLUMNS", "NonFiniteActivations", "layer_numbers", "run_mi_table", "stack_run_tables"]

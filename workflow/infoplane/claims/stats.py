@@ -37,17 +37,18 @@ def correlation_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float]
 def claim_row(claim: str, metric: str, expected: str, values, holds_fn, summary=mean_ci) -> dict:
     """One claims-table row: ``summary(values)`` gives (observed, ci_low, ci_high); ``holds_fn`` of those decides.
 
-    A claim with no finite value does not hold.
+    A claim needs an interval, so it does not hold on fewer than two finite values.
     """
     values = np.asarray(values, dtype=float)
     m, lo, hi = summary(values)
+    n = int(np.isfinite(values).sum())
     return {
         "claim": claim,
         "metric": metric,
         "expected": expected,
         "observed": m,
-        "holds": bool(np.isfinite(m) and holds_fn(m, lo, hi)),
+        "holds": bool(n >= 2 and holds_fn(m, lo, hi)),
         "ci_low": lo,
         "ci_high": hi,
-        "n_runs": int(np.isfinite(values).sum()),
+        "n_runs": n,
     }
