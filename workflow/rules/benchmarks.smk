@@ -17,3 +17,21 @@ rule benchmark_binning:
         runtime=10,
     script:
         "../../scripts/benchmark_binning.py"
+
+
+rule benchmark_kde:
+    output:
+        f"{RESULTS}/benchmarks/kde_speed.csv",
+    params:
+        epochs=100,
+        repeats=3,
+    log:
+        f"{RESULTS}/logs/benchmarks/kde_speed.log",
+    threads: 2
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../../scripts/benchmark_kde.py"

@@ -1,0 +1,17 @@
+"""Rule benchmark_kde: time the kernel-density information plane of one run."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: F821
+
+import torch  # noqa: E402
+from infoplane import logs  # noqa: E402
+from infoplane.benchmarks.kde_speed import run  # noqa: E402
+
+sm = snakemake  # noqa: F821
+log = logs.to_file(sm.log[0])
+torch.set_num_threads(sm.threads)
+table = run(n_epochs=sm.params.epochs, repeats=sm.params.repeats)
+table.to_csv(sm.output[0], index=False)
+log.info("\n%s", table.to_string())
