@@ -64,25 +64,43 @@ class _Space:
         self.a = a
         self.metric = check_choice(metric, "metric", METRICS)
         self.direct = metric == "chebyshev" or a.shape[1] <= DIRECT_DIMS
-        if not self.direct:
+        if self.direct:
+            # Coordinates as rows (d, n): the loop in :meth:`block` reads one contiguous row each.
+            self.coords = a.T.contiguous()
+        else:
             # One product gives the squared distance: [a, |a|^2, 1] . [-2b, 1, |b|^2].
             sq = (a * a).sum(dim=1, keepdim=True)
             one = torch.ones_like(sq)
             self.left = torch.cat([a, sq, one], dim=1)
             self.right = torch.cat([-2.0 * a, one, sq], dim=1).T.contiguous()
 
-    def block(self, rows: slice) -> torch.Tensor:
-        """(rows, n) distances from the points in ``rows`` to every point."""
+    def block(self, rows: slice, out: torch.Tensor | None = None, buf: torch.Tensor | None = None) -> torch.Tensor:
+        """(rows, n) distances from the points in ``rows`` to every point, written into ``out``.
+
+        ``out`` and ``buf`` are optional (rows, n) work tensors, reused across blocks.
+        """
+        n_rows, n = rows.stop - rows.start, self.a.shape[0]
+        if out is None:
+            out = torch.empty((n_rows, n), dtype=self.a.dtype, device=self.a.device)
+        if not self.direct:
+            return torch.matmul(self.left[rows], self.right, out=out)
+        if buf is None:
+            buf = torch.empty_like(out)
+        # One coordinate at a time over the whole block: each step is a few large elementwise ops
+        # (vectorised, multi-threaded, on any device) on a (rows, n) block that stays in cache and
+        # is written into reused buffers; no (rows, n, d) tensor is made. cdist(p=inf) loops over
+        # pairs instead, and is no faster on CPU at 25 dimensions and slower on 2 threads.
+        c = self.coords
         if self.metric == "chebyshev":
-            return torch.cdist(self.a[rows], self.a, p=float("inf"))
-        if self.direct:
-            a, b = self.a[rows], self.a
-            out = torch.zeros((a.shape[0], b.shape[0]), dtype=a.dtype, device=a.device)
-            for j in range(a.shape[1]):
-                diff = a[:, j : j + 1] - b[None, :, j]
+            torch.sub(c[0, rows, None], c[0], out=out).abs_()
+            for j in range(1, c.shape[0]):
+                torch.maximum(out, torch.sub(c[j, rows, None], c[j], out=buf).abs_(), out=out)
+        else:
+            torch.sub(c[0, rows, None], c[0], out=out).square_()
+            for j in range(1, c.shape[0]):
+                diff = torch.sub(c[j, rows, None], c[j], out=buf)
                 out.addcmul_(diff, diff)
-            return out
-        return self.left[rows] @ self.right
+        return out
 
     def radius(self, d: torch.Tensor) -> torch.Tensor:
         return d if self.metric == "chebyshev" else d.sqrt()
@@ -98,6 +116,16 @@ def _exclude_self(block: torch.Tensor, rows: slice) -> torch.Tensor:
     """Set the distance of every point in ``rows`` to itself to +inf (in place)."""
     block[:, rows].diagonal().fill_(float("inf"))
     return block
+
+
+def _count(d: torch.Tensor, radius: torch.Tensor, tmp: torch.Tensor, strict: bool) -> torch.Tensor:
+    """Per row, the number of entries of ``d`` below (``strict``) or at most ``radius``, as float64.
+
+    The comparison is written as 0/1 into the float work tensor ``tmp`` (same shape as ``d``) and
+    summed in float64: several times faster on CPU than a bool mask and an integer sum, and exact.
+    """
+    (torch.lt if strict else torch.le)(d, radius, out=tmp)
+    return tmp.sum(dim=1, dtype=torch.float64)
 
 
 def _psi(v: float) -> float:
@@ -131,22 +159,24 @@ def ksg_nats(
         raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
     sx, sy = _Space(x, metric), _Space(y, metric)
     digamma_sum = torch.zeros((), dtype=torch.float64, device=x.device)
-    for rows in row_chunks(n, n, chunk_size):
-        dx = _exclude_self(sx.block(rows), rows)
-        dy = _exclude_self(sy.block(rows), rows)
-        joint = torch.maximum(dx, dy)
+    chunks = list(row_chunks(n, n, chunk_size))
+    # Work tensors, reused by every block: the x and y distances, and one scratch block.
+    dx_buf, dy_buf, tmp_buf = (torch.empty((chunks[0].stop, n), dtype=x.dtype, device=x.device) for _ in range(3))
+    for rows in chunks:
+        r = rows.stop - rows.start
+        dx, dy, tmp = dx_buf[:r], dy_buf[:r], tmp_buf[:r]
+        _exclude_self(sx.block(rows, dx, tmp), rows)
+        _exclude_self(sy.block(rows, dy, tmp), rows)
+        joint = torch.maximum(dx, dy, out=tmp)
         eps, idx = torch.topk(joint, k, dim=1, largest=False, sorted=True)
         if algorithm == 1:
             radius = eps[:, -1:]
-            nx = (dx < radius).sum(dim=1)
-            ny = (dy < radius).sum(dim=1)
-            counts = torch.cat([nx, ny]).to(torch.float64) + 1.0
+            nx, ny = _count(dx, radius, tmp, strict=True), _count(dy, radius, tmp, strict=True)
+            counts = torch.cat([nx, ny]) + 1.0
         else:
             ex = dx.gather(1, idx).amax(dim=1, keepdim=True)
             ey = dy.gather(1, idx).amax(dim=1, keepdim=True)
-            nx = (dx <= ex).sum(dim=1)
-            ny = (dy <= ey).sum(dim=1)
-            counts = torch.cat([nx, ny]).to(torch.float64)
+            counts = torch.cat([_count(dx, ex, tmp, strict=False), _count(dy, ey, tmp, strict=False)])
         digamma_sum += torch.special.digamma(counts).sum()
     mi = _psi(k) + _psi(n) - float(digamma_sum) / n
     if algorithm == 2:
@@ -226,8 +256,8 @@ def mixed_nats(
         d_same = torch.where(same, d, torch.full_like(d, float("inf")))
         nearest = torch.topk(d_same, kmax, dim=1, largest=False, sorted=True).values
         r = nearest.gather(1, (k_c[rows] - 1)[:, None])
-        m = (d < r).sum(dim=1) + 1
-        m_digamma += torch.special.digamma(m.to(torch.float64)).sum()
+        m = _count(d, r, d_same, strict=True) + 1.0
+        m_digamma += torch.special.digamma(m).sum()
     dg = torch.special.digamma
     mi = (
         _psi(n)
