@@ -154,12 +154,6 @@ def test_ksg_estimate_of_independent_variables_is_within_an_interval_width_of_ze
     assert abs(r.mi_bits) <= r.ci_high_bits - r.ci_low_bits, r
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the basic subsampling interval of KSG is shifted by a noisy bias term "
-    "(2*theta_n - mean(theta_m) has about 1.5x the spread of theta_n at zero MI), so a nominal 95% "
-    "interval covers zero MI in about 80% of data sets of 500 points",
-)
 def test_ksg_interval_covers_zero_mi_at_the_nominal_rate():
     # 40 independent data sets, nominal 95%: misses ~ Binomial(40, 0.05) when calibrated, P(> 6) < 1.5%.
     misses = 0

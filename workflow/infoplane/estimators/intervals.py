@@ -15,8 +15,15 @@ of the usual sqrt(m / n): for a statistic that is an average, Var(theta_m - thet
 sigma^2 (1/m - 1/n) while Var(theta_n) = sigma^2 / n, and their ratio is (n - m) / m. With the
 default fraction 1/2 the scale is exactly 1 ("half-sampling"). Because theta_b - theta_n also
 carries the change of the estimator's bias between m and n points, this interval is shifted
-against that bias; for a bias that falls like 1/n (plug-in and kNN estimators to first order)
-the shift removes it, so the interval need not contain the point estimate.
+against that bias; for a bias that falls like 1/n (plug-in estimators to first order) the shift
+removes it, so the interval need not contain the point estimate.
+
+Estimators marked with :func:`centre_on_subsample_mean` (the kNN estimators) use the deviations
+theta_b - mean(theta_b) instead: their bias is small next to their standard deviation, while
+mean(theta_b) - theta_n is not a clean bias estimate but carries noise of about the size of the
+standard deviation of theta_n itself (the half-sample KSG estimate is not an average of the
+full-sample terms). Shifting by it widened the spread of the interval's centre 1.5-fold and
+covered zero MI at KSG's 95% level in only ~80% of data sets; centred, it covers ~95%.
 
 ``"seeds"`` (variational critics): the estimator is run with ``n_resamples`` seeds, each
 training a new critic on a new random train/held-out split. The point estimate is their mean and
@@ -42,6 +49,12 @@ def accepts_seed(fn: Callable) -> bool:
     return "seed" in inspect.signature(fn).parameters
 
 
+def centre_on_subsample_mean(fn: Callable[..., float]) -> Callable[..., float]:
+    """Mark an estimator whose subsampling interval is centred on the mean of its subsample estimates."""
+    fn.subsample_centre = "mean"
+    return fn
+
+
 def subsample_interval(
     fn: Callable[..., float],
     x: torch.Tensor,
@@ -55,6 +68,9 @@ def subsample_interval(
     **params,
 ) -> tuple[float, float, list[float]]:
     """Basic subsampling interval around ``point`` = fn(x, y, **params).
+
+    The deviations are taken from ``point``, or from the mean of the subsample estimates when
+    ``fn`` is marked by :func:`centre_on_subsample_mean` (see the module docstring).
 
     x: (n, dx), y: (n, dy) or (n,) labels. Returns (low, high, subsample estimates).
     """
@@ -70,7 +86,8 @@ def subsample_interval(
     for _ in range(n_resamples):
         idx = torch.randperm(n, generator=g)[:m].sort().values.to(x.device)
         values.append(float(fn(x[idx], y[idx], **params)))
-    diffs = torch.tensor(values, dtype=torch.float64) - point
+    v = torch.tensor(values, dtype=torch.float64)
+    diffs = v - (v.mean() if getattr(fn, "subsample_centre", "point") == "mean" else point)
     alpha = 1.0 - level
     q_lo, q_hi = torch.quantile(diffs, torch.tensor([alpha / 2, 1 - alpha / 2], dtype=torch.float64)).tolist()
     scale = math.sqrt(m / (n - m))

@@ -37,6 +37,7 @@ from .base import (
     row_chunks,
     standardize_columns,
 )
+from .intervals import centre_on_subsample_mean
 
 METRICS = ("chebyshev", "euclidean")
 PRECISIONS = {"float32": torch.float32, "float64": torch.float64}
@@ -185,6 +186,7 @@ def ksg_nats(
 
 
 @register("ksg", ci="subsample", labels_ok=True)
+@centre_on_subsample_mean
 def ksg_mi_bits(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -269,6 +271,7 @@ def mixed_nats(
 
 
 @register("mixed_ksg", ci="subsample", labels_ok=True)
+@centre_on_subsample_mean
 def mixed_ksg_mi_bits(
     x: torch.Tensor,
     y: torch.Tensor,
