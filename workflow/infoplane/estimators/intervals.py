@@ -22,8 +22,10 @@ Estimators marked with :func:`centre_on_subsample_mean` (the kNN estimators) use
 theta_b - mean(theta_b) instead: their bias is small next to their standard deviation, while
 mean(theta_b) - theta_n is not a clean bias estimate but carries noise of about the size of the
 standard deviation of theta_n itself (the half-sample KSG estimate is not an average of the
-full-sample terms). Shifting by it widened the spread of the interval's centre 1.5-fold and
-covered zero MI at KSG's 95% level in only ~80% of data sets; centred, it covers ~95%.
+full-sample terms). Shifting by it widened the spread of the interval's centre 1.5-fold: KSG's
+95% interval covered zero MI in 79 of 100 data sets of 500 points (2+1 dims), centred in 94. At
+strong dependence (rho = 0.8) coverage of the truth rose from 76% to 86%, still short of 95%:
+there the subsample spread understates the standard deviation of theta_n by about 10%.
 
 ``"seeds"`` (variational critics): the estimator is run with ``n_resamples`` seeds, each
 training a new critic on a new random train/held-out split. The point estimate is their mean and
