@@ -40,7 +40,6 @@ import math
 from collections.abc import Callable
 
 import torch
-from scipy import stats
 
 from .base import check_positive_int, cpu_generator
 
@@ -103,8 +102,15 @@ def seed_interval(values: list[float], level: float = 0.95) -> tuple[float, floa
     if len(values) < 2:
         return mean, float("nan"), float("nan")
     half = (
-        float(stats.t.ppf(0.5 + level / 2, df=len(values) - 1))
+        _t_quantile(0.5 + level / 2, df=len(values) - 1)
         * float(v.std(unbiased=True))
         / math.sqrt(len(values))
     )
     return mean, mean - half, mean + half
+
+
+def _t_quantile(q: float, df: int) -> float:
+    """Student-t quantile; scipy.stats is imported here because importing it costs ~1 s per job."""
+    from scipy import stats
+
+    return float(stats.t.ppf(q, df=df))
