@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from infoplane.estimators import estimate, information_plane
+from infoplane.estimators.kde import _query_points
 from infoplane.estimators.renyi import kernel_width
 from scipy.special import logsumexp
 
@@ -43,12 +44,12 @@ def test_kde_plane_matches_numpy_reference(bound, precision, tol):
         assert one == pytest.approx(i_ty, abs=tol)
 
 
-def test_kde_query_subset_is_the_mean_over_those_points_and_close_to_the_full_bound():
-    """n_query averages the per-point terms over a random subset while the mixture keeps all n points."""
+def test_kde_query_subset_is_the_class_weighted_mean_over_those_points_and_close_to_the_full_bound():
+    """n_query averages the per-point terms over a class-stratified subset; the mixture keeps all n points."""
     rng = np.random.default_rng(1)
     n, m = 400, 100
     acts = np.tanh(rng.standard_normal((1, n, 3)) * 2.0)
-    labels = rng.integers(0, 2, n)
+    labels = rng.integers(0, 3, n)
     plane = information_plane(
         "kde",
         torch.as_tensor(acts),
@@ -59,11 +60,21 @@ def test_kde_query_subset_is_the_mean_over_those_points_and_close_to_the_full_bo
         seed=5,
         precision="float64",
     )
-    query = torch.randperm(n, generator=torch.Generator().manual_seed(5))[:m].sort().values.numpy()
+    query = _query_points(torch.as_tensor(labels), m, seed=5).numpy()
+    n_c = np.bincount(labels)
+    assert np.abs(np.bincount(labels[query]) - m * n_c / n).max() <= 0.5  # stratified by class
     t = acts[0]
     d2 = ((t[:, None, :] - t[None, :, :]) ** 2).sum(-1)
-    per_point = -(logsumexp(-d2 / 0.2, axis=1) - np.log(n))  # nats, all points i
-    assert float(plane["I_XT"]["mi_bits"][0]) == pytest.approx(per_point[query].mean() / LN2, abs=1e-9)
+    per_point = -(logsumexp(-d2 / 0.2, axis=1) - np.log(n))  # H(T) terms, nats, all points i
+    same = labels[:, None] == labels[None, :]
+    per_point_c = -(logsumexp(np.where(same, -d2 / 0.2, -np.inf), axis=1) - np.log(n_c[labels]))  # H(T|Y) terms
+
+    def class_weighted(v):  # sum_c p_c mean over the query points of class c
+        return sum(n_c[c] / n * v[query][labels[query] == c].mean() for c in range(3))
+
+    assert float(plane["I_XT"]["mi_bits"][0]) == pytest.approx(class_weighted(per_point) / LN2, abs=1e-9)
+    i_ty = class_weighted(per_point) - class_weighted(per_point_c)
+    assert float(plane["I_TY"]["mi_bits"][0]) == pytest.approx(i_ty / LN2, abs=1e-9)
     # and it is a Monte Carlo estimate of the full bound: within 4 standard errors
     full, _ = saxe_kde_bits(t, labels, 0.1, "upper")
     se = per_point.std() / np.sqrt(m) * np.sqrt(1 - m / n) / LN2

@@ -105,9 +105,12 @@ def test_tiny_run_second_experiment_with_two_sweep_keys_and_kde(tiny_run):
     mi = pd.read_csv(r / "experiments/chelombiev2019/mi.csv")
     assert list(mi.columns[:6]) == ["experiment", "run", "activation", "seed", "l2", "estimator"]
     assert set(mi["run"]) == {f"activation~{a}/l2~{l2}" for a in ("tanh", "relu") for l2 in ("0.0", "0.015")}
-    # the kernel upper bound: 0 <= I(X;T) <= log2(n) and I(T;Y) <= H(Y) = 1 bit
+    # The kernel upper bound of I(X;T) lies in [0, log2(n) = 12 bits]. I(T;Y) is a difference of two
+    # such bounds averaged over 512 of the 4096 points: an estimate, not a bound, whose Monte Carlo
+    # error on these runs is below 0.08 bits (measured against all points), so it lies within
+    # 0.1 bits of [0, H(Y) = 1 bit].
     xt, ty = mi[mi["quantity"] == "I_XT"]["mi_bits"], mi[mi["quantity"] == "I_TY"]["mi_bits"]
-    assert xt.between(0, 12 + 1e-9).all() and ty.between(-1e-6, 1 + 1e-6).all()
+    assert xt.between(0, 12 + 1e-9).all() and ty.between(-0.1, 1.1).all()
     claims = pd.read_csv(r / "experiments/chelombiev2019/claims.csv")
     assert claims["n_runs"].max() == 4 and claims["holds"].dtype == bool
     assert "L2 regularisation increases compression" in set(claims["claim"])

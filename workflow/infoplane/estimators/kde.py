@@ -82,8 +82,10 @@ def kde_plane_nats(
     first, and a kernel value's log is then exact to about 1e-7 x |t|^2 / s^2) or ``float64``.
     n_query: the bounds are means over the n points i of a per-point term
     -log 1/n sum_j K(h_i, h_j); with ``n_query`` < n that mean is taken over a seeded random
-    subset of i (the same at every epoch), while the mixture keeps all n components. It is an
-    unbiased Monte Carlo estimate of the full bound, n / n_query times cheaper.
+    subset of i (the same at every epoch), while the mixture keeps all n components. The subset
+    is stratified by class and each class's points are weighted by its share of all n, so the
+    estimate is an unbiased Monte Carlo estimate of the full bound, n / n_query times cheaper,
+    and I(T;Y) carries no noise from the class proportions of the subset.
     """
     check_choice(bound, "bound", BOUNDS)
     dtype = PRECISIONS[check_choice(precision, "precision", PRECISIONS)]
@@ -107,7 +109,7 @@ def kde_plane_nats(
             raise ValueError(f"labels must have shape ({n},), got {tuple(labels.shape)}")
         _, cls = torch.unique(labels.to(t.device), return_inverse=True)
     counts = torch.bincount(cls)
-    query = _query_points(n, n_query, seed, t.device)
+    query = _query_points(cls, n_query, seed)
     m = len(query)
     left = left[:, query]
     # Row sums over each class's columns are matrix-vector products (K @ class mask), which are much
@@ -124,21 +126,34 @@ def kde_plane_nats(
         log_all[:, rows] = class_sums.sum(dim=2).log()
         own = cls[query[rows]][None, :, None].expand(E, -1, 1)
         log_class[:, rows] = class_sums.gather(2, own).squeeze(2).log()
-    h_all = -(log_all - math.log(n)).mean(dim=1)  # (E,) = I(X;T) bound
+    # Query point i of class c stands for n_c / |query in c| points: weights p_c / |query in c|,
+    # which are 1/n each when every point is a query point.
+    q_counts = torch.bincount(cls[query], minlength=len(counts)).to(torch.float64)
+    weights = (counts.to(torch.float64) / n / q_counts)[cls[query]]  # (m,), sums to 1
+    h_all = -(log_all - math.log(n)) @ weights  # (E,) = I(X;T) bound
     out = {"I_XT": h_all}
     if labels is not None:
         per_point = -(log_class - torch.log(counts[cls[query]].to(torch.float64)))  # (E, m)
-        # sum_c p_c mean_{i in c} = mean over all points
-        out["I_TY"] = h_all - per_point.mean(dim=1)
+        out["I_TY"] = h_all - per_point @ weights  # H(T) - sum_c p_c H(T | Y = c)
     return out
 
 
-def _query_points(n: int, n_query: int | None, seed: int, device) -> torch.Tensor:
-    """All n point indices, or a seeded sorted random subset of ``n_query`` of them."""
+def _query_points(cls: torch.Tensor, n_query: int | None, seed: int) -> torch.Tensor:
+    """All point indices, or a seeded sorted subset of about ``n_query``, stratified by class.
+
+    cls: (n,) class indices 0..C-1. Class c gives max(1, round(n_query x n_c / n)) of its points.
+    """
+    n = len(cls)
     if n_query is None or n_query >= n:
-        return torch.arange(n, device=device)
+        return torch.arange(n, device=cls.device)
     check_positive_int(n_query, "n_query")
-    return torch.randperm(n, generator=cpu_generator(seed))[:n_query].sort().values.to(device)
+    g = cpu_generator(seed)
+    picked = []
+    for c, n_c in enumerate(torch.bincount(cls).tolist()):
+        members = torch.nonzero(cls.cpu() == c).flatten()
+        take = min(n_c, max(1, round(n_query * n_c / n)))
+        picked.append(members[torch.randperm(n_c, generator=g)[:take]])
+    return torch.cat(picked).sort().values.to(cls.device)
 
 
 def _plane_bits(t, labels, **params) -> dict[str, torch.Tensor]:
