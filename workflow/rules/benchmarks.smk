@@ -23,8 +23,8 @@ rule benchmark_kde:
     output:
         f"{RESULTS}/benchmarks/kde_speed.csv",
     params:
-        epochs=100,
-        repeats=3,
+        epochs=10,  # the direct formula takes about a second per epoch and layer
+        repeats=2,
     log:
         f"{RESULTS}/logs/benchmarks/kde_speed.log",
     threads: 2
