@@ -5,6 +5,7 @@ rule benchmark_binning:
     output:
         f"{RESULTS}/benchmarks/binning_speed.csv",
     params:
+        module="binning_speed",
         epochs=274,
         repeats=5,
     log:
@@ -16,13 +17,14 @@ rule benchmark_binning:
         mem_mb=4000,
         runtime=10,
     script:
-        "../../scripts/benchmark_binning.py"
+        "../../scripts/benchmark.py"
 
 
 rule benchmark_kde:
     output:
         f"{RESULTS}/benchmarks/kde_speed.csv",
     params:
+        module="kde_speed",
         epochs=10,  # the direct formula takes about a second per epoch and layer
         repeats=2,
     log:
@@ -34,4 +36,4 @@ rule benchmark_kde:
         mem_mb=4000,
         runtime=30,
     script:
-        "../../scripts/benchmark_kde.py"
+        "../../scripts/benchmark.py"

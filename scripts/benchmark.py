@@ -1,5 +1,6 @@
-"""Rule benchmark_binning: time the binning information plane of one original-size run."""
+"""Rules benchmark_*: run one benchmark module of infoplane.benchmarks and write its table of seconds."""
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -7,11 +8,11 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: 
 
 import torch  # noqa: E402
 from infoplane import logs  # noqa: E402
-from infoplane.benchmarks.binning_speed import run  # noqa: E402
 
 sm = snakemake  # noqa: F821
 log = logs.to_file(sm.log[0])
 torch.set_num_threads(sm.threads)
-table = run(n_epochs=sm.params.epochs, repeats=sm.params.repeats)
+benchmark = importlib.import_module(f"infoplane.benchmarks.{sm.params.module}")
+table = benchmark.run(n_epochs=sm.params.epochs, repeats=sm.params.repeats)
 table.to_csv(sm.output[0], index=False)
 log.info("\n%s", table.to_string())
