@@ -37,6 +37,7 @@ from .base import (
     row_chunks,
     standardize_columns,
 )
+from . import maxnorm_screen
 from .intervals import centre_on_subsample_mean
 
 METRICS = ("chebyshev", "euclidean")
@@ -158,6 +159,11 @@ def ksg_nats(
     k = _check_k(n, k, "KSG")
     if algorithm not in (1, 2):
         raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
+    if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(n, x.device):
+        n_x, n_y = maxnorm_screen.ksg_counts(x, y, k, algorithm)
+        counts = torch.cat([n_x, n_y]).to(torch.float64) + (1.0 if algorithm == 1 else 0.0)
+        mi = _psi(k) + _psi(n) - float(torch.special.digamma(counts).sum()) / n
+        return mi - 1.0 / k if algorithm == 2 else mi
     sx, sy = _Space(x, metric), _Space(y, metric)
     digamma_sum = torch.zeros((), dtype=torch.float64, device=x.device)
     chunks = list(row_chunks(n, n, chunk_size))

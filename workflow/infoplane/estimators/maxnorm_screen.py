@@ -1,0 +1,266 @@
+"""Exact KSG neighbour counts under the max-norm, screened with int16 distances (the CPU fast path).
+
+KSG with max-norm (Chebyshev) marginals spends nearly all its time on the n^2 x d coordinate
+differences. This module does that work in int16, then recovers the float32 answer exactly:
+
+1. Both marginals are quantised with one common step ``h``: ``q = round(a / h)``, with
+   ``|q| <= QUANT_MAX = 16383`` so that every difference fits in int16. Per coordinate
+   ``|a - h q| <= h / 2``, so a pair's max-norm distance D and its quantised distance Dq satisfy
+   ``|D - h Dq| <= h`` (the max is 1-Lipschitz). The float32 distance that the blockwise path
+   computes differs from D by float32 rounding, under 0.002 h here, so ``|D32 - h Dq| < 1.002 h``.
+2. The full (n, n) int16 matrices of both marginals are built from half the pairs (the matrix is
+   symmetric) in half the memory traffic of float32: about 4x less work than the float32 loop.
+3. The k nearest joint neighbours: the K = k + ``EXTRA_CANDIDATES`` smallest quantised joint
+   distances of each row hold every point that can be among the true k nearest whenever the K-th
+   is more than 2 steps above the k-th (the bound in step 1, twice). Their exact float32
+   distances give the k-th neighbour distance eps exactly. Rows where the bound fails (ties in
+   discrete data) are computed exactly from the data instead.
+4. Counts below a radius r: a pair with ``Dq < floor(r / h) - 1`` is surely inside,
+   one with ``Dq >= floor(r / h) + 3`` surely outside; the few pairs in between (a band of four
+   steps, typically a handful per row) are decided by their exact float32 distance.
+
+The counts, and so the estimate, are the ones the float32 blockwise path gives (tests check
+this). Memory is two (n, n) int16 matrices, so :func:`fits` limits the path to
+``MAX_MATRIX_BYTES``; larger n, other metrics and GPUs use the blockwise path in :mod:`.knn`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+QUANT_MAX = 16383
+INT16_MAX = 32767  # the distance of a point to itself and to padding columns: never a neighbour
+EXTRA_CANDIDATES = 4
+FOLD = 16  # columns per group in the searches of _smallest and _entries_below
+BAND = 4  # quantisation steps around a radius decided exactly
+BLOCK_ROWS = 1024  # rows per block of the neighbour and count steps
+STRIP_ROWS = 128  # rows per strip of the distance loop
+REFINE_PAIRS = 1 << 18  # exact distances computed per step when deciding band pairs
+
+
+def applies(n: int, device: torch.device) -> bool:
+    """Whether this path serves n points on ``device``: CPU (elsewhere float is as fast), and
+    padded n <= INT16_MAX (the counts are int16 sums)."""
+    return device.type == "cpu" and 2 <= n and _padded(n) <= INT16_MAX
+
+
+def _padded(n: int) -> int:
+    """Columns of the distance blocks: n rounded up to a multiple of FOLD (see :func:`_smallest`)."""
+    return -(-n // FOLD) * FOLD
+
+
+def quantisation_step(x: torch.Tensor, y: torch.Tensor) -> float:
+    """The common step h of both marginals, so that |a / h| <= QUANT_MAX for every coordinate."""
+    largest = float(torch.maximum(x.abs().max(), y.abs().max()))
+    return largest / QUANT_MAX if largest > 0 else 1.0
+
+
+def quantise(a: torch.Tensor, h: float, dims: int, width: int) -> torch.Tensor:
+    """round(a / h) as int16, coordinates as rows: (dims, width). Columns from n on are zero;
+    rows from a's d on repeat coordinate 0, which leaves every max-norm distance unchanged."""
+    n, d = a.shape
+    q = torch.zeros((dims, width), dtype=torch.int16)
+    q[:d, :n] = torch.round(a.T.to(torch.float64) / h)
+    q[d:] = q[0]
+    return q
+
+
+class QuantisedDistances:
+    """The int16 max-norm distance matrices of m marginals, handed out as blocks of full rows.
+
+    Block after block (in order), only the strip on and right of the diagonal is computed, one
+    coordinate at a time (subtract, abs, running max, in place on contiguous blocks that stay in
+    cache, all marginals in one operation); the part left of the diagonal is copied, transposed,
+    from earlier strips, which are kept: m n^2 / 2 int16 in all. A point's distance to itself and
+    to the padding columns (from n on) is INT16_MAX, so that neither is ever a neighbour.
+    """
+
+    def __init__(self, q: torch.Tensor, n: int):
+        self.q, self.n = q, n  # q: (d, m, width) quantised coordinates, see quantise()
+        self.strips: list[tuple[int, torch.Tensor]] = []
+        self.work = torch.empty(q.shape[1] * STRIP_ROWS * n, dtype=torch.int16)  # reused by every strip
+
+    def rows(self, start: int, out: torch.Tensor) -> torch.Tensor:
+        """Write the distances of the points start ... start + r - 1 into ``out`` (m, r, width)."""
+        r, n = out.shape[1], self.n
+        done = self.strips[-1][0] + self.strips[-1][1].shape[1] if self.strips else 0
+        if start != done:
+            raise ValueError(f"row blocks must be asked for in order: expected row {done}, got {start}")
+        for first in range(start, start + r, STRIP_ROWS):
+            self.strips.append((first, self._strip(first, min(STRIP_ROWS, start + r - first))))
+        for first, strip in self.strips:
+            last = first + strip.shape[1]
+            below = max(start, last)  # the block's rows below this strip's: transposed from it
+            if below < start + r:
+                out[:, below - start :, first:last] = strip[:, :, below - first : start + r - first].transpose(1, 2)
+            if first >= start:
+                out[:, first - start : last - start, first:n] = strip
+        out[:, :, n:] = INT16_MAX
+        out[:, :, start : start + r].diagonal(dim1=1, dim2=2).fill_(INT16_MAX)
+        return out
+
+    def _strip(self, first: int, r: int) -> torch.Tensor:
+        """(m, r, n - first) distances of the points first ... first + r - 1 to first ... n - 1."""
+        strip = torch.empty((self.q.shape[1], r, self.n - first), dtype=torch.int16)
+        diff = self.work[: strip.numel()].view(strip.shape)
+        left = self.q[:, :, first : first + r, None].unbind(0)
+        right = self.q[:, :, None, first : self.n].unbind(0)
+        torch.sub(left[0], right[0], out=strip).abs_()
+        for a, b in zip(left[1:], right[1:]):
+            torch.maximum(strip, torch.sub(a, b, out=diff).abs_(), out=strip)
+        return strip
+
+
+def exact_distances(a: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Float32 max-norm distances between the points ``rows`` and ``cols`` (same shapes).
+
+    The same operations as the blockwise loop in :mod:`.knn` (subtract, abs, max), so the same
+    float values.
+    """
+    return (a[rows] - a[cols]).abs_().amax(dim=-1)
+
+
+def _fold(t: torch.Tensor, op, out: torch.Tensor) -> torch.Tensor:
+    """Fold the columns of (r, c) ``t`` into c / FOLD by ``op`` (``torch.minimum`` or
+    ``torch.maximum``) of left and right halves, repeatedly, inside ``out`` (like ``t``).
+
+    Column m of the result reduces the columns m + j c / FOLD of ``t``, j < FOLD: its group.
+    """
+    half = t.shape[1] // 2
+    folded = op(t[:, :half], t[:, half:], out=out[:, :half])
+    while folded.shape[1] > t.shape[1] // FOLD:
+        half = folded.shape[1] // 2
+        folded = op(folded[:, :half], folded[:, half:], out=folded[:, :half])
+    return folded
+
+
+def _group_columns(group: torch.Tensor, c: int) -> torch.Tensor:
+    """The columns of ``group`` (any shape) in (r, c) blocks grouped by :func:`_fold`: shape + (FOLD,)."""
+    return group[..., None] + (c // FOLD) * torch.arange(FOLD)
+
+
+def _smallest(values: torch.Tensor, count: int, work: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``count`` smallest entries of each row of (r, c) ``values``, sorted: (values, columns).
+
+    The same values as ``torch.topk``, several times faster for large c: only the ``count``
+    groups (see :func:`_fold`) with the smallest minima are searched. They hold the ``count``
+    smallest entries: an entry outside them is at or above its own group's minimum, so at or
+    above ``count`` chosen minima. ``work`` is a block like ``values``.
+    """
+    mins = _fold(values, torch.minimum, work)
+    chosen = torch.topk(mins, count, dim=1, largest=False, sorted=False).indices
+    cols = _group_columns(chosen, values.shape[1]).flatten(1)
+    best, pos = torch.topk(values.gather(1, cols), count, dim=1, largest=False, sorted=True)
+    return best, cols.gather(1, pos)
+
+
+def _entries_below(t: torch.Tensor, bound: int, work: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(row, column) of the entries of a contiguous (r, c) tensor below ``bound``, sorted by row.
+
+    When they are few, several times faster than ``(t < bound).nonzero()``: only the groups (see
+    :func:`_fold`) whose minimum is below ``bound`` are opened. ``work`` is a block like ``t``.
+    """
+    r, c = t.shape
+    row, group = (_fold(t, torch.minimum, work) < bound).nonzero(as_tuple=True)
+    entry = (row[:, None] * c + _group_columns(group, c)).flatten()
+    entry = entry[t.view(-1)[entry] < bound]
+    return entry // c, entry % c
+
+
+def _count_below(
+    dist: torch.Tensor, radius: torch.Tensor, strict: bool, h: float, exact, work: tuple[torch.Tensor, torch.Tensor]
+) -> torch.Tensor:
+    """Per row of the int16 distance block ``dist``, #{j: D_ij < radius} (``strict``) or
+    <= radius, exact, as int64. ``exact(rows, cols)`` gives the float distances of pairs (sorted by
+    row), and ``work`` is two int16 blocks like ``dist``.
+
+    With s = floor(radius / h), entries below s - 1 are surely inside and entries from s + 3 on
+    surely outside (module docstring); the band of BAND steps from lo = s - 1 is decided exactly.
+    """
+    steps = torch.floor(radius.to(torch.float64) / h)
+    lo = (steps - 1).clamp(0, INT16_MAX - BAND).to(torch.int16)
+    # shifted = dist - lo - 2**15, wrapping around in int16: entries below lo (surely inside) are
+    # >= 0, and the band lo <= dist < lo + BAND is the bottom of the range, below -2**15 + BAND.
+    shifted = torch.sub(dist, (lo.to(torch.int32) - 2**15).to(torch.int16)[:, None], out=work[0])
+    not_inside = torch.clamp(shifted, -1, 0, out=work[1]).sum(dim=1, dtype=torch.int16)  # -count
+    counts = dist.shape[1] + not_inside.to(torch.int64)
+    band_row, band_col = _entries_below(shifted, -(2**15) + BAND, work[1])
+    for part in range(0, band_row.numel(), REFINE_PAIRS):
+        r, c = band_row[part : part + REFINE_PAIRS], band_col[part : part + REFINE_PAIRS]
+        d = exact(r, c)
+        inside = (d < radius[r]) if strict else (d <= radius[r])
+        counts += torch.bincount(r[inside], minlength=counts.numel())
+    return counts
+
+
+def _nearest(
+    joint: torch.Tensor, x: torch.Tensor, y: torch.Tensor, row0: int, k: int, work: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact float (x, y) distances from each row's point to its k nearest joint neighbours,
+    (r, k) each, in order; ``joint`` is the int16 block of joint (max-norm) distances of the
+    points row0, row0 + 1, ..., and ``work`` a block like it."""
+    r, n = joint.shape[0], x.shape[0]
+    rows = torch.arange(row0, row0 + r)
+    n_cand = min(k + EXTRA_CANDIDATES, n - 1)
+    values, cand = _smallest(joint, n_cand, work)
+    # Every point that can be among the k nearest is a candidate when the last candidate is more
+    # than 2 steps above the k-th (or when all n - 1 other points are candidates).
+    complete = values[:, -1].to(torch.int32) > values[:, k - 1].to(torch.int32) + 2
+    complete |= n_cand == n - 1
+    ex = exact_distances(x, rows[:, None], cand)
+    ey = exact_distances(y, rows[:, None], cand)
+    redo = torch.nonzero(~complete).flatten()
+    if redo.numel():
+        # Ties in the quantised distances (discrete data): search all points for these rows.
+        every = torch.arange(n).expand(redo.numel(), n)
+        fx, fy = exact_distances(x, rows[redo, None], every), exact_distances(y, rows[redo, None], every)
+        full = torch.maximum(fx, fy)
+        full[torch.arange(redo.numel()), rows[redo]] = float("inf")
+        order = torch.topk(full, k, dim=1, largest=False, sorted=True).indices
+        ex[redo, :k], ey[redo, :k] = fx.gather(1, order), fy.gather(1, order)
+        ex[redo, k:] = ey[redo, k:] = float("inf")
+    order = torch.topk(torch.maximum(ex, ey), k, dim=1, largest=False, sorted=True).indices
+    return ex.gather(1, order), ey.gather(1, order)
+
+
+def ksg_counts(
+    x: torch.Tensor, y: torch.Tensor, k: int, algorithm: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """KSG's marginal counts (n_x, n_y) for every point, as int64, from float CPU x and y.
+
+    Algorithm 1: points strictly closer than the k-th joint neighbour, in each marginal.
+    Algorithm 2: points within the largest marginal distance among the k joint neighbours.
+    Identical to the counts of the blockwise float path in :func:`.knn.ksg_nats`.
+    """
+    n = x.shape[0]
+    h = quantisation_step(x, y)
+    width, dims = _padded(n), max(x.shape[1], y.shape[1])
+    distances = QuantisedDistances(torch.stack([quantise(a, h, dims, width) for a in (x, y)], dim=1), n)
+    block = min(n, BLOCK_ROWS)
+    # The x and y distances of a block of rows are stacked, x above y: one call of each
+    # operation serves both marginals.
+    dist, work0, work1 = (torch.empty(2 * block * width, dtype=torch.int16) for _ in range(3))
+    n_x, n_y = [], []
+    for start in range(0, n, block):
+        r = min(block, n - start)
+        d = distances.rows(start, dist[: 2 * r * width].view(2, r, width))
+        w0, w1 = (w[: 2 * r * width].view(2 * r, width) for w in (work0, work1))
+        ex, ey = _nearest(torch.maximum(d[0], d[1], out=w0[:r]), x, y, start, k, w1[:r])
+        if algorithm == 1:
+            eps = torch.maximum(ex[:, -1], ey[:, -1])
+            radius = torch.cat([eps, eps])
+        else:
+            radius = torch.cat([ex.amax(dim=1), ey.amax(dim=1)])
+
+        def exact(rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+            # rows come sorted, so the x rows (below r) come first
+            in_x = int(torch.searchsorted(rows, r))
+            return torch.cat([
+                exact_distances(x, rows[:in_x] + start, cols[:in_x]),
+                exact_distances(y, rows[in_x:] - r + start, cols[in_x:]),
+            ])  # fmt: skip
+
+        counts = _count_below(d.view(2 * r, width), radius, algorithm == 1, h, exact, (w0, w1))
+        n_x.append(counts[:r])
+        n_y.append(counts[r:])
+    return torch.cat(n_x), torch.cat(n_y)
