@@ -13,7 +13,8 @@ def blockwise(x, y, **kw):
 
 
 def screened(x, y, **kw):
-    assert screen.applies(x.shape[0], x.device)
+    """ksg_nats on the screened path (the autouse fixture lets it serve every dimension)."""
+    assert screen.applies(x.shape[0], x.shape[1] + y.shape[1], x.device)
     return ksg_nats(x, y, **kw)
 
 
@@ -22,6 +23,11 @@ def gaussian(n, dx, dy, seed, dtype=torch.float32):
     x = g.standard_normal((n, dx))
     y = 0.7 * x[:, :1] + g.standard_normal((n, dy))
     return torch.as_tensor(x, dtype=dtype), torch.as_tensor(y, dtype=dtype)
+
+
+@pytest.fixture(autouse=True)
+def screen_every_dimension(monkeypatch):
+    monkeypatch.setattr(screen, "MIN_COORDINATES", 2)
 
 
 @pytest.fixture
@@ -97,8 +103,10 @@ def test_smallest_and_entries_below_match_torch():
     assert torch.equal(torch.sort(row * t.shape[1] + col).values, expected[0] * t.shape[1] + expected[1])
 
 
-def test_applies_only_on_cpu_and_within_int16_counts():
+def test_applies_only_on_cpu_and_within_int16_counts(monkeypatch):
+    monkeypatch.setattr(screen, "MIN_COORDINATES", 16)
     cpu = torch.device("cpu")
-    assert screen.applies(5000, cpu)
-    assert not screen.applies(40000, cpu)
-    assert not screen.applies(5000, torch.device("meta"))
+    assert screen.applies(5000, 50, cpu)
+    assert not screen.applies(5000, 10, cpu)
+    assert not screen.applies(40000, 50, cpu)
+    assert not screen.applies(5000, 50, torch.device("meta"))

@@ -17,6 +17,11 @@ distances, max(||x_i - x_j||, ||y_i - y_j||), as in KSG; ``metric`` picks the ma
 ``"chebyshev"`` (max over coordinates, the original KSG and scikit-learn) or ``"euclidean"``.
 Euclidean distances of more than ``DIRECT_DIMS`` coordinates come from one matrix product per
 block, which is several times faster than the coordinate loop that the max-norm needs.
+
+On CPU, KSG with max-norm marginals of 16 or more coordinates in all takes a faster path (:mod:`.maxnorm_screen`): int16
+distances over half the pairs screen every comparison, and the few pairs that quantisation
+leaves undecided are decided with the float distances, so the counts are exactly those of the
+blockwise path. An explicit ``chunk_size`` keeps the blockwise path.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import math
 
 import torch
 
+from . import maxnorm_screen
 from .base import (
     NATS_TO_BITS,
     check_choice,
@@ -37,7 +43,6 @@ from .base import (
     row_chunks,
     standardize_columns,
 )
-from . import maxnorm_screen
 from .intervals import centre_on_subsample_mean
 
 METRICS = ("chebyshev", "euclidean")
@@ -159,7 +164,7 @@ def ksg_nats(
     k = _check_k(n, k, "KSG")
     if algorithm not in (1, 2):
         raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
-    if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(n, x.device):
+    if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(n, x.shape[1] + y.shape[1], x.device):
         n_x, n_y = maxnorm_screen.ksg_counts(x, y, k, algorithm)
         counts = torch.cat([n_x, n_y]).to(torch.float64) + (1.0 if algorithm == 1 else 0.0)
         mi = _psi(k) + _psi(n) - float(torch.special.digamma(counts).sum()) / n
