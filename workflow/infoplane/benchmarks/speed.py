@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_METHODS = {
     "ksg": {"method": "ksg", "k": 3},
+    "ksg_blockwise": {"method": "ksg", "k": 3, "chunk_size": 104},  # the float path, for comparison
     "ksg_euclidean": {"method": "ksg", "k": 3, "metric": "euclidean"},
     "gaussian": {"method": "gaussian"},
     "renyi": {"method": "renyi", "alpha": 2.0},
