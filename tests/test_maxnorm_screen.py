@@ -14,7 +14,7 @@ def blockwise(x, y, **kw):
 
 def screened(x, y, **kw):
     """ksg_nats on the screened path (the autouse fixture lets it serve every dimension)."""
-    assert screen.applies(x.shape[0], x.shape[1] + y.shape[1], x.device)
+    assert screen.applies(x, y)
     return ksg_nats(x, y, **kw)
 
 
@@ -103,10 +103,13 @@ def test_smallest_and_entries_below_match_torch():
     assert torch.equal(torch.sort(row * t.shape[1] + col).values, expected[0] * t.shape[1] + expected[1])
 
 
-def test_applies_only_on_cpu_and_within_int16_counts(monkeypatch):
+def test_applies_only_on_cpu_to_comparable_scales_and_int16_counts(monkeypatch):
     monkeypatch.setattr(screen, "MIN_COORDINATES", 16)
-    cpu = torch.device("cpu")
-    assert screen.applies(5000, 50, cpu)
-    assert not screen.applies(5000, 10, cpu)
-    assert not screen.applies(40000, 50, cpu)
-    assert not screen.applies(5000, 50, torch.device("meta"))
+    x, y = gaussian(500, 10, 10, seed=0)
+    assert screen.applies(x, y)
+    assert not screen.applies(x[:, :5], y[:, :5])  # 10 coordinates: the float loop is faster
+    assert not screen.applies(x, 100 * y)  # one step h cannot resolve both marginals
+    assert not screen.applies(x.to("meta"), y.to("meta"))
+    many = torch.zeros((40000, 10))
+    many[0] = 1.0
+    assert not screen.applies(many, many)  # counts beyond int16

@@ -164,7 +164,7 @@ def ksg_nats(
     k = _check_k(n, k, "KSG")
     if algorithm not in (1, 2):
         raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
-    if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(n, x.shape[1] + y.shape[1], x.device):
+    if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(x, y):
         n_x, n_y = maxnorm_screen.ksg_counts(x, y, k, algorithm)
         counts = torch.cat([n_x, n_y]).to(torch.float64) + (1.0 if algorithm == 1 else 0.0)
         mi = _psi(k) + _psi(n) - float(torch.special.digamma(counts).sum()) / n
