@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import torch
 
-QUANT_MAX = 16383
+QUANT_MAX = 16383  # largest |quantised coordinate|: differences stay within int16
 INT16_MAX = 32767  # the distance of a point to itself and to padding columns: never a neighbour
 EXTRA_CANDIDATES = 4  # neighbour candidates beyond k, per row
 FOLD = 16  # columns per group in the searches of _smallest and _entries_below
@@ -122,30 +122,30 @@ class QuantisedDistances:
 
 
 def exact_distances(a: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    """Float32 max-norm distances between the points ``rows`` and ``cols`` (same shapes).
+    """Float max-norm distances between the points ``rows`` and ``cols`` of ``a`` (same shapes).
 
     The same operations as the blockwise loop in :mod:`.knn` (subtract, abs, max), so the same
-    float values.
+    values, bit for bit.
     """
     return (a[rows] - a[cols]).abs_().amax(dim=-1)
 
 
-def _fold(t: torch.Tensor, op, out: torch.Tensor) -> torch.Tensor:
-    """Fold the columns of (r, c) ``t`` into c / FOLD by ``op`` (``torch.minimum`` or
-    ``torch.maximum``) of left and right halves, repeatedly, inside ``out`` (like ``t``).
+def _fold_min(t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Fold the columns of (r, c) ``t`` into c / FOLD by the elementwise minimum of left and right
+    halves, repeatedly, inside ``out`` (a block like ``t``).
 
-    Column m of the result reduces the columns m + j c / FOLD of ``t``, j < FOLD: its group.
+    Column m of the result is the minimum of columns m + j c / FOLD of ``t``, j < FOLD: its group.
     """
     half = t.shape[1] // 2
-    folded = op(t[:, :half], t[:, half:], out=out[:, :half])
+    folded = torch.minimum(t[:, :half], t[:, half:], out=out[:, :half])
     while folded.shape[1] > t.shape[1] // FOLD:
         half = folded.shape[1] // 2
-        folded = op(folded[:, :half], folded[:, half:], out=folded[:, :half])
+        folded = torch.minimum(folded[:, :half], folded[:, half:], out=folded[:, :half])
     return folded
 
 
 def _group_columns(group: torch.Tensor, c: int) -> torch.Tensor:
-    """The columns of ``group`` (any shape) in (r, c) blocks grouped by :func:`_fold`: shape + (FOLD,)."""
+    """The columns of ``group`` (any shape) in (r, c) blocks grouped by :func:`_fold_min`: shape + (FOLD,)."""
     return group[..., None] + (c // FOLD) * torch.arange(FOLD)
 
 
@@ -153,11 +153,11 @@ def _smallest(values: torch.Tensor, count: int, work: torch.Tensor) -> tuple[tor
     """The ``count`` smallest entries of each row of (r, c) ``values``, sorted: (values, columns).
 
     The same values as ``torch.topk``, several times faster for large c: only the ``count``
-    groups (see :func:`_fold`) with the smallest minima are searched. They hold the ``count``
+    groups (see :func:`_fold_min`) with the smallest minima are searched. They hold the ``count``
     smallest entries: an entry outside them is at or above its own group's minimum, so at or
     above ``count`` chosen minima. ``work`` is a block like ``values``.
     """
-    mins = _fold(values, torch.minimum, work)
+    mins = _fold_min(values, work)
     chosen = torch.topk(mins, count, dim=1, largest=False, sorted=False).indices
     cols = _group_columns(chosen, values.shape[1]).flatten(1)
     best, pos = torch.topk(values.gather(1, cols), count, dim=1, largest=False, sorted=True)
@@ -168,10 +168,10 @@ def _entries_below(t: torch.Tensor, bound: int, work: torch.Tensor) -> tuple[tor
     """(row, column) of the entries of a contiguous (r, c) tensor below ``bound``, sorted by row.
 
     When they are few, several times faster than ``(t < bound).nonzero()``: only the groups (see
-    :func:`_fold`) whose minimum is below ``bound`` are opened. ``work`` is a block like ``t``.
+    :func:`_fold_min`) whose minimum is below ``bound`` are opened. ``work`` is a block like ``t``.
     """
     r, c = t.shape
-    row, group = (_fold(t, torch.minimum, work) < bound).nonzero(as_tuple=True)
+    row, group = (_fold_min(t, work) < bound).nonzero(as_tuple=True)
     entry = (row[:, None] * c + _group_columns(group, c)).flatten()
     entry = entry[t.view(-1)[entry] < bound]
     return entry // c, entry % c
