@@ -130,3 +130,13 @@ def test_ksg_precision_and_chunking_do_not_change_the_estimate():
     a = ksg_mi_bits(t(x), t(y), k=5, precision="float64", chunk_size=700)
     b = ksg_mi_bits(t(x), t(y), k=5, precision="float64", chunk_size=13)
     assert a == pytest.approx(b, abs=1e-12)
+
+
+def test_row_blocks_are_larger_on_a_gpu():
+    # Small cache-sized blocks on CPU; on a GPU, few large kernels (n = 100,000 in 600 blocks).
+    from infoplane.estimators.base import row_chunks
+
+    cpu = list(row_chunks(100_000, 100_000, device="cpu"))
+    gpu = list(row_chunks(100_000, 100_000, device="cuda"))
+    assert cpu[0].stop * 100_000 <= (1 << 19) + 100_000 * 16
+    assert len(gpu) == 599 and gpu[0].stop == 167

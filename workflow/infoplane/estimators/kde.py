@@ -117,7 +117,7 @@ def kde_plane_nats(
     masks = [(cls == c).to(dtype) for c in range(len(counts))]
     log_all = torch.empty((E, m), dtype=torch.float64, device=t.device)
     log_class = torch.empty_like(log_all)
-    for rows in row_chunks(m, E * n, chunk_size):
+    for rows in row_chunks(m, E * n, chunk_size, device=t.device):
         # K_ij = exp(-|u_i - u_j|^2) <= 1 with K_ii = 1, so the sums below are >= 1 and need no
         # max-shift for a stable log. Terms below exp(-80) are raised to it (each adds < 2e-35 to a
         # sum >= 1): exp is several times slower on arguments whose result underflows.

@@ -171,7 +171,7 @@ def ksg_nats(
         return mi - 1.0 / k if algorithm == 2 else mi
     sx, sy = _Space(x, metric), _Space(y, metric)
     digamma_sum = torch.zeros((), dtype=torch.float64, device=x.device)
-    chunks = list(row_chunks(n, n, chunk_size))
+    chunks = list(row_chunks(n, n, chunk_size, device=x.device))
     # Work tensors, reused by every block: the x and y distances, and one scratch block.
     dx_buf, dy_buf, tmp_buf = (torch.empty((chunks[0].stop, n), dtype=x.dtype, device=x.device) for _ in range(3))
     for rows in chunks:
@@ -263,7 +263,7 @@ def mixed_nats(
     space = _Space(x, metric)
     m_digamma = torch.zeros((), dtype=torch.float64, device=x.device)
     kmax = int(k_c.max())
-    for rows in row_chunks(n, n, chunk_size):
+    for rows in row_chunks(n, n, chunk_size, device=x.device):
         d = _exclude_self(space.block(rows), rows)
         same = inv[rows, None] == inv[None, :]
         d_same = torch.where(same, d, torch.full_like(d, float("inf")))
@@ -329,7 +329,7 @@ def kl_entropy_bits(
     xp = _prepare(xt, False, noise, cpu_generator(seed), precision)
     space = _Space(xp, metric)
     log_r = torch.zeros((), dtype=torch.float64, device=xp.device)
-    for rows in row_chunks(n, n, chunk_size):
+    for rows in row_chunks(n, n, chunk_size, device=xp.device):
         dist = _exclude_self(space.block(rows), rows)
         r = space.radius(torch.topk(dist, k, dim=1, largest=False, sorted=True).values[:, -1])
         if bool((r <= 0).any()):

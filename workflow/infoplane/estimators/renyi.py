@@ -90,7 +90,7 @@ def renyi_mi_bits(
     if alpha == 2.0:
         # S_2(A) = -log2 |A|_F^2 with A = K / n, and tr(A o B) = 1/n^2 sum_i K_ii L_ii = 1/n.
         fx = fy = fxy = torch.zeros((), dtype=torch.float64, device=x.device)
-        for rows in row_chunks(n, n, chunk_size):
+        for rows in row_chunks(n, n, chunk_size, device=x.device):
             kx, ky = gram(x, sx, rows), gram(y, sy, rows)
             fx = fx + (kx * kx).sum()
             fy = fy + (ky * ky).sum()
