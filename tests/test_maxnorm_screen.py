@@ -15,6 +15,7 @@ def blockwise(x, y, **kw):
 def screened(x, y, **kw):
     """ksg_nats on the screened path (the autouse fixture lets it serve every dimension)."""
     assert screen.applies(x, y)
+    screen.ksg_counts(x, y, kw.get("k", 3), kw.get("algorithm", 1))  # raises if it would give up
     return ksg_nats(x, y, **kw)
 
 
@@ -47,6 +48,15 @@ def test_screened_equals_blockwise_on_continuous_data(small_blocks, algorithm, d
     assert screened(x, y, k=3, algorithm=algorithm) == pytest.approx(expected, abs=1e-12)
 
 
+@pytest.mark.parametrize("n", [2, 5, 9, 17, 40, 129])
+def test_screened_equals_blockwise_for_few_points(n):
+    # Fewer column groups than neighbour candidates: the searches fall back to a plain topk.
+    x, y = gaussian(n, 4, 4, seed=n)
+    for k, algorithm in [(1, 1), (min(3, n - 1), 2)]:
+        expected = blockwise(x, y, k=k, algorithm=algorithm)
+        assert screened(x, y, k=k, algorithm=algorithm) == pytest.approx(expected, abs=1e-12)
+
+
 def test_screened_equals_blockwise_with_default_blocks_and_float64():
     x, y = gaussian(1500, 10, 10, seed=3, dtype=torch.float64)
     assert screened(x, y, k=5) == pytest.approx(blockwise(x, y, k=5), abs=1e-12)
@@ -60,14 +70,28 @@ def test_screened_equals_blockwise_on_heavy_tails(small_blocks):
     assert screened(x, y, k=3) == pytest.approx(blockwise(x, y, k=3), abs=1e-12)
 
 
-def test_screened_equals_blockwise_on_tied_discrete_data(small_blocks):
+def test_screened_equals_blockwise_on_tied_discrete_data(small_blocks, monkeypatch):
     # Integer data: many equal distances around the k-th neighbour, so rows take the exact
-    # fallback in the neighbour search. (Algorithm 1 only: with ties at the k-th neighbour,
-    # algorithm 2 depends on which tied points are taken.)
+    # fallback in the neighbour search (the limits that would hand such data to the blockwise
+    # path are lifted). Algorithm 1 only: with ties at the k-th neighbour, algorithm 2 depends
+    # on which tied points are taken.
+    monkeypatch.setattr(screen, "MAX_TIED_ROWS", 1.0)
+    monkeypatch.setattr(screen, "MAX_BAND_PER_ROW", 10**9)
     g = np.random.default_rng(11)
     x = torch.as_tensor(g.integers(0, 4, (300, 3)), dtype=torch.float32)
     y = torch.as_tensor(x.numpy()[:, :2] + g.integers(0, 2, (300, 2)), dtype=torch.float32)
     assert screened(x, y, k=3) == pytest.approx(blockwise(x, y, k=3), abs=1e-12)
+
+
+def test_binary_data_go_to_the_blockwise_path():
+    # Saturated units: every max-norm distance is 0 or 2, so nearly every pair would need its
+    # float distance. The screened path gives up in its first block; the estimate is unchanged.
+    g = np.random.default_rng(2)
+    b = torch.as_tensor(np.sign(g.standard_normal((700, 10))), dtype=torch.float32)
+    c = torch.as_tensor(np.sign(b.numpy() + 0.8 * g.standard_normal((700, 10))), dtype=torch.float32)
+    with pytest.raises(screen.TooManyTies):
+        screen.ksg_counts(b, c, 3, 1)
+    assert ksg_nats(b, c, k=3) == pytest.approx(blockwise(b, c, k=3), abs=1e-12)
 
 
 def test_quantised_distances_hand_out_the_full_symmetric_matrix(small_blocks):

@@ -165,10 +165,14 @@ def ksg_nats(
     if algorithm not in (1, 2):
         raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
     if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(x, y):
-        n_x, n_y = maxnorm_screen.ksg_counts(x, y, k, algorithm)
-        counts = torch.cat([n_x, n_y]).to(torch.float64) + (1.0 if algorithm == 1 else 0.0)
-        mi = _psi(k) + _psi(n) - float(torch.special.digamma(counts).sum()) / n
-        return mi - 1.0 / k if algorithm == 2 else mi
+        try:
+            n_x, n_y = maxnorm_screen.ksg_counts(x, y, k, algorithm)
+        except maxnorm_screen.TooManyTies:
+            pass  # discrete data: the blockwise loop below is faster
+        else:
+            counts = torch.cat([n_x, n_y]).to(torch.float64) + (1.0 if algorithm == 1 else 0.0)
+            mi = _psi(k) + _psi(n) - float(torch.special.digamma(counts).sum()) / n
+            return mi - 1.0 / k if algorithm == 2 else mi
     sx, sy = _Space(x, metric), _Space(y, metric)
     digamma_sum = torch.zeros((), dtype=torch.float64, device=x.device)
     chunks = list(row_chunks(n, n, chunk_size, device=x.device))

@@ -40,6 +40,15 @@ MAX_SCALE_RATIO = 16  # of the marginals' largest |coordinate|: the smaller stil
 BLOCK_ROWS = 1024  # rows per block of the neighbour and count steps
 STRIP_ROWS = 128  # rows per strip of the distance loop
 REFINE_PAIRS = 1 << 18  # exact distances computed per step when deciding band pairs
+FALLBACK_ELEMENTS = 1 << 22  # float differences per step of the exact neighbour search of tied rows
+# Discrete data (saturated units, binned values) tie in the quantised distances; past these limits
+# in a block, the exact decisions would cost more than the float loop, and ksg_counts gives up.
+MAX_TIED_ROWS = 0.25  # fraction of a block's rows whose neighbour search needs all points
+MAX_BAND_PER_ROW = 16  # pairs per row and marginal left to the float distance
+
+
+class TooManyTies(Exception):
+    """The data tie so often in int16 that the blockwise float path is faster (discrete data)."""
 
 
 def applies(x: torch.Tensor, y: torch.Tensor) -> bool:
@@ -157,6 +166,9 @@ def _smallest(values: torch.Tensor, count: int, work: torch.Tensor) -> tuple[tor
     smallest entries: an entry outside them is at or above its own group's minimum, so at or
     above ``count`` chosen minima. ``work`` is a block like ``values``.
     """
+    if count > values.shape[1] // FOLD:  # fewer groups than entries wanted (small n)
+        best = torch.topk(values, count, dim=1, largest=False, sorted=True)
+        return best.values, best.indices
     mins = _fold_min(values, work)
     chosen = torch.topk(mins, count, dim=1, largest=False, sorted=False).indices
     cols = _group_columns(chosen, values.shape[1]).flatten(1)
@@ -202,6 +214,8 @@ def _count_below(
     not_inside = torch.clamp(shifted, -1, 0, out=work[1]).sum(dim=1, dtype=torch.int16)  # -count
     counts = dist.shape[1] + not_inside.to(torch.int64)
     band_row, band_col = _entries_below(shifted, -(2**15) + BAND, work[1])
+    if band_row.numel() > MAX_BAND_PER_ROW * dist.shape[0]:
+        raise TooManyTies(f"{band_row.numel()} pairs lie within {BAND} steps of their radius")
     r = dist.shape[0] // 2
     for part in range(0, band_row.numel(), REFINE_PAIRS):
         rows, cols = band_row[part : part + REFINE_PAIRS], band_col[part : part + REFINE_PAIRS]
@@ -231,16 +245,21 @@ def _nearest(
     complete |= n_cand == n - 1
     ex = exact_distances(x, rows[:, None], cand)
     ey = exact_distances(y, rows[:, None], cand)
+    # Ties in the quantised distances (discrete data): search all points for these rows, a few
+    # rows at a time (each needs an (n, d) difference tensor).
     redo = torch.nonzero(~complete).flatten()
-    if redo.numel():
-        # Ties in the quantised distances (discrete data): search all points for these rows.
-        every = torch.arange(n).expand(redo.numel(), n)
-        fx, fy = exact_distances(x, rows[redo, None], every), exact_distances(y, rows[redo, None], every)
+    if redo.numel() > MAX_TIED_ROWS * r:
+        raise TooManyTies(f"{redo.numel()} of {r} rows tie around their k-th neighbour")
+    step = max(1, FALLBACK_ELEMENTS // (n * max(x.shape[1], y.shape[1])))
+    for part in range(0, redo.numel(), step):
+        some = redo[part : part + step]
+        every = torch.arange(n).expand(some.numel(), n)
+        fx, fy = exact_distances(x, rows[some, None], every), exact_distances(y, rows[some, None], every)
         full = torch.maximum(fx, fy)
-        full[torch.arange(redo.numel()), rows[redo]] = float("inf")
+        full[torch.arange(some.numel()), rows[some]] = float("inf")
         order = torch.topk(full, k, dim=1, largest=False, sorted=True).indices
-        ex[redo, :k], ey[redo, :k] = fx.gather(1, order), fy.gather(1, order)
-        ex[redo, k:] = ey[redo, k:] = float("inf")
+        ex[some, :k], ey[some, :k] = fx.gather(1, order), fy.gather(1, order)
+        ex[some, k:] = ey[some, k:] = float("inf")
     order = torch.topk(torch.maximum(ex, ey), k, dim=1, largest=False, sorted=True).indices
     return ex.gather(1, order), ey.gather(1, order)
 
@@ -250,7 +269,8 @@ def ksg_counts(x: torch.Tensor, y: torch.Tensor, k: int, algorithm: int) -> tupl
 
     Algorithm 1: points strictly closer than the k-th joint neighbour, in each marginal.
     Algorithm 2: points within the largest marginal distance among the k joint neighbours.
-    Identical to the counts of the blockwise float path in :func:`.knn.ksg_nats`.
+    Identical to the counts of the blockwise float path in :func:`.knn.ksg_nats`. Raises
+    :class:`TooManyTies` (usually in the first block) when that path would be faster.
     """
     n = x.shape[0]
     h = quantisation_step(x, y)
@@ -261,8 +281,10 @@ def ksg_counts(x: torch.Tensor, y: torch.Tensor, k: int, algorithm: int) -> tupl
     # operation serves both marginals.
     dist, work0, work1 = (torch.empty(2 * block * width, dtype=torch.int16) for _ in range(3))
     n_x, n_y = [], []
-    for start in range(0, n, block):
-        r = min(block, n - start)
+    # The first block is one strip: data that tie too often (TooManyTies) are found cheaply.
+    starts = [0, *range(min(n, STRIP_ROWS), n, block)]
+    for start, stop in zip(starts, [*starts[1:], n], strict=True):
+        r = stop - start
         d = distances.rows(start, dist[: 2 * r * width].view(2, r, width))
         w0, w1 = (w[: 2 * r * width].view(2 * r, width) for w in (work0, work1))
         ex, ey = _nearest(torch.maximum(d[0], d[1], out=w0[:r]), x, y, start, k, w1[:r])
