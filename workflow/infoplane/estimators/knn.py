@@ -18,10 +18,11 @@ distances, max(||x_i - x_j||, ||y_i - y_j||), as in KSG; ``metric`` picks the ma
 Euclidean distances of more than ``DIRECT_DIMS`` coordinates come from one matrix product per
 block, which is several times faster than the coordinate loop that the max-norm needs.
 
-On CPU, KSG with max-norm marginals of 16 or more coordinates in all takes a faster path (:mod:`.maxnorm_screen`): int16
-distances over half the pairs screen every comparison, and the few pairs that quantisation
-leaves undecided are decided with the float distances, so the counts are exactly those of the
-blockwise path. An explicit ``chunk_size`` keeps the blockwise path.
+On CPU, KSG with max-norm marginals of 16 or more coordinates in all takes a faster path
+(:mod:`.maxnorm_screen`): int16 distances over half the pairs screen every comparison, and the
+few pairs that quantisation leaves undecided are decided with the float distances, so the counts
+are exactly those of the blockwise path. Discrete data, and an explicit ``chunk_size``, keep the
+blockwise path.
 """
 
 from __future__ import annotations
