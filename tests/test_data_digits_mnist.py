@@ -1,6 +1,7 @@
 """The digits and MNIST datasets, and the IDX reader, on files the tests write themselves."""
 
 import gzip
+import re
 import struct
 
 import numpy as np
@@ -114,41 +115,29 @@ def test_idx_round_trip_is_exact(tmp_path, dtype, name):
     assert got.dtype == np.dtype(dtype) and np.array_equal(got, array)
 
 
-def test_idx_errors_name_the_file(tmp_path):
+# (file name, its bytes, what the error must say): each damaged file is named in the message.
+BAD_IDX_FILES = [
+    ("bad-magic", b"\x01\x00\x08\x01" + struct.pack(">I", 2) + b"\x00\x00", r"bad magic number"),
+    ("bad-type", b"\x00\x00\x07\x01" + struct.pack(">I", 2) + b"\x00\x00", r"bad magic number"),
+    ("short", _idx_bytes(0x08, (4, 3), bytes(11)), r"truncated.*needs 12 bytes of data, found 11"),
+    ("short-header", b"\x00\x00\x08\x03" + struct.pack(">I", 2), r"truncated"),
+    ("tiny", b"\x00\x00", r"truncated"),
+    ("long", _idx_bytes(0x08, (2,), bytes(3)), r"1 bytes after the data"),
+    ("not-gzip.gz", b"plain text", r"gzip"),
+    ("cut.gz", gzip.compress(_idx_bytes(0x08, (100,), bytes(100)))[:-10], r""),
+]
+
+
+def test_idx_error_for_a_missing_file_names_it(tmp_path):
     with pytest.raises(ValueError, match=r"missing-file.*does not exist"):
         idx.read_idx(tmp_path / "missing-file")
-    bad = tmp_path / "bad-magic"
-    bad.write_bytes(b"\x01\x00\x08\x01" + struct.pack(">I", 2) + b"\x00\x00")
-    with pytest.raises(ValueError, match=r"bad-magic.*bad magic number"):
-        idx.read_idx(bad)
-    bad_type = tmp_path / "bad-type"
-    bad_type.write_bytes(b"\x00\x00\x07\x01" + struct.pack(">I", 2) + b"\x00\x00")
-    with pytest.raises(ValueError, match=r"bad-type.*bad magic number"):
-        idx.read_idx(bad_type)
-    short = tmp_path / "short"
-    short.write_bytes(_idx_bytes(0x08, (4, 3), bytes(11)))
-    with pytest.raises(ValueError, match=r"short.*truncated.*needs 12 bytes of data, found 11"):
-        idx.read_idx(short)
-    header = tmp_path / "short-header"
-    header.write_bytes(b"\x00\x00\x08\x03" + struct.pack(">I", 2))
-    with pytest.raises(ValueError, match=r"short-header.*truncated"):
-        idx.read_idx(header)
-    tiny = tmp_path / "tiny"
-    tiny.write_bytes(b"\x00\x00")
-    with pytest.raises(ValueError, match=r"tiny.*truncated"):
-        idx.read_idx(tiny)
-    long = tmp_path / "long"
-    long.write_bytes(_idx_bytes(0x08, (2,), bytes(3)))
-    with pytest.raises(ValueError, match=r"long.*1 bytes after the data"):
-        idx.read_idx(long)
-    not_gzip = tmp_path / "not-gzip.gz"
-    not_gzip.write_bytes(b"plain text")
-    with pytest.raises(ValueError, match=r"not-gzip\.gz.*gzip"):
-        idx.read_idx(not_gzip)
-    cut = tmp_path / "cut.gz"
-    cut.write_bytes(gzip.compress(_idx_bytes(0x08, (100,), bytes(100)))[:-10])
-    with pytest.raises(ValueError, match=r"cut\.gz"):
-        idx.read_idx(cut)
+
+
+@pytest.mark.parametrize("name, content, message", BAD_IDX_FILES, ids=[row[0] for row in BAD_IDX_FILES])
+def test_idx_errors_name_the_file(tmp_path, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(ValueError, match=re.escape(name) + ".*" + message):
+        idx.read_idx(tmp_path / name)
 
 
 # ---------------------------------------------------------------- MNIST
