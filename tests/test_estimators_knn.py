@@ -140,3 +140,18 @@ def test_row_blocks_are_larger_on_a_gpu():
     gpu = list(row_chunks(100_000, 100_000, device="cuda"))
     assert cpu[0].stop * 100_000 <= (1 << 19) + 100_000 * 16
     assert len(gpu) == 599 and gpu[0].stop == 167
+
+
+def test_speed_table_rows_agree_with_their_references():
+    # The speed benchmark's mi_bits column: the screened and the float KSG paths give the same
+    # estimate (20 coordinates, so the screened path serves "ksg"), and in 1-d KSG agrees with
+    # scikit-learn's (the same estimator; scikit-learn adds a 1e-10 jitter).
+    from infoplane.benchmarks.speed import DEFAULT_METHODS, speed_grid
+
+    methods = {name: DEFAULT_METHODS[name] for name in ("ksg", "ksg_blockwise")}
+    table = speed_grid(methods, sample_sizes=(400,), dims=(1, 10), references=("sklearn",), repeats=1, device="cpu")
+    assert bool((table["seconds"] > 0).all())
+    mi = table.set_index(["estimator", "implementation", "dim_x"])["mi_bits"]
+    assert mi["ksg", "infoplane", 10] == pytest.approx(mi["ksg_blockwise", "infoplane", 10], abs=1e-12)
+    assert mi["ksg", "infoplane", 1] == pytest.approx(mi["ksg", "sklearn", 1], abs=1e-3)
+    assert len(table) == 2 * 2 + 1
