@@ -1,33 +1,59 @@
-"""Architectures: a registry of model builders. A new architecture is one module and one line."""
+"""Architectures: a registry of model builders. A new architecture is one module and one line.
+
+Every model follows one protocol, which training, extraction and estimation rely on:
+
+- ``forward(x)`` returns the list of captured representations [T_1, ..., T_L], the last being the
+  softmax output; ``logits(x)`` returns the pre-softmax output for the loss;
+- ``layers`` is an ``nn.ModuleList`` of the weighted layers (each with a ``.weight``), whose
+  gradients are recorded and whose weights the ``l2`` penalty takes.
+
+A builder takes the experiment's ``model`` config section and the dataset (the dataset contract)
+and returns the model sized for that dataset.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import xarray as xr
 from torch import nn
 
 from .mlp import ACTIVATIONS, MLP
 
-MODELS: dict[str, Callable[..., nn.Module]] = {
-    "mlp": MLP,
-}
 
-
-def build_model(name: str, **params) -> nn.Module:
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
-    return MODELS[name](**params)
-
-
-def model_for_dataset(model_config: dict, dataset) -> nn.Module:
-    """The model of a run's ``model`` config section, sized for a dataset in the dataset contract."""
-    return build_model(
-        model_config["name"],
-        n_inputs=int(dataset.sizes["feature"]),
+def _mlp(model_config: dict, dataset: xr.Dataset) -> nn.Module:
+    return MLP(
+        n_inputs=n_features(dataset),
         hidden=[int(h) for h in model_config["hidden"]],
-        n_classes=int(dataset["y"].values.max()) + 1,
+        n_classes=n_classes(dataset),
         activation=model_config["activation"],
     )
 
 
-__all__ = ["ACTIVATIONS", "MLP", "MODELS", "build_model", "model_for_dataset"]
+def n_features(dataset: xr.Dataset) -> int:
+    """Input features per sample (the product of every non-sample dim of ``x``)."""
+    size = 1
+    for dim in dataset["x"].dims[1:]:
+        size *= int(dataset.sizes[dim])
+    return size
+
+
+def n_classes(dataset: xr.Dataset) -> int:
+    return int(dataset["y"].values.max()) + 1
+
+
+# name -> builder(model_config, dataset)
+MODELS: dict[str, Callable[[dict, xr.Dataset], nn.Module]] = {
+    "mlp": _mlp,
+}
+
+
+def model_for_dataset(model_config: dict, dataset: xr.Dataset) -> nn.Module:
+    """The model of a run's ``model`` config section, sized for a dataset in the dataset contract."""
+    name = model_config["name"]
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    return MODELS[name](model_config, dataset)
+
+
+__all__ = ["ACTIVATIONS", "MLP", "MODELS", "model_for_dataset", "n_classes", "n_features"]
