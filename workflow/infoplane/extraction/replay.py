@@ -21,11 +21,15 @@ def load_epoch(model: nn.Module, weights: xr.Dataset, i: int) -> None:
     model.load_state_dict(state)
 
 
-def activations(model: nn.Module, weights: xr.Dataset, x: torch.Tensor, progress=None) -> xr.Dataset:
+def activations(
+    model: nn.Module, weights: xr.Dataset, x: torch.Tensor, progress=None, noise_seed: int = 0
+) -> xr.Dataset:
     """Activations of every layer (hidden layers, then the softmax output) at every captured epoch.
 
     x: (n, d) inputs. Returns a Dataset with variables ``layer1``..``layerL``, each
-    (epoch, sample, unit_layer{l}) float32, and coordinate ``epoch``.
+    (epoch, sample, unit_layer{l}) float32, and coordinate ``epoch``. A stochastic model (noise
+    injection, sampled encoders) draws its noise from torch's global generator, seeded with
+    ``noise_seed`` + the capture index before every epoch, so a replay is reproducible.
     """
     epochs = weights["epoch"].values
     per_layer: list[list[np.ndarray]] = [[] for _ in range(len(model.layers))]
@@ -33,6 +37,7 @@ def activations(model: nn.Module, weights: xr.Dataset, x: torch.Tensor, progress
     with torch.no_grad():
         for i in range(len(epochs)):
             load_epoch(model, weights, i)
+            torch.manual_seed(noise_seed + i)
             diverged = False
             for layer, out in enumerate(model(x)):
                 # A non-finite weight can still give finite activity (tanh(inf) = 1): mark the layer

@@ -122,6 +122,8 @@ def train(
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         shuffle.set_state(state["shuffle"])
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
         start_epoch = int(state["epoch"])
         log.info("resuming from the checkpoint at epoch %d (%d captures kept)", start_epoch, len(rows))
         if progress is not None:
@@ -145,6 +147,7 @@ def train(
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
                 "shuffle": shuffle.get_state(),
+                "torch_rng": torch.get_rng_state(),  # noise of stochastic models (dropout, injection)
                 "epoch": next_epoch,
             },
             tmp,
