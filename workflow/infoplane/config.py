@@ -192,6 +192,12 @@ def _dataset_errors(name: str, ds: dict) -> list[str]:
         problem = check_folder(ds.get("path"))
         if problem:
             errors.append(f"datasets.{name}.path: {problem}")
+    elif generator == "file":
+        from .data.files import check_path
+
+        problem = check_path(ds.get("path"))
+        if problem:
+            errors.append(f"datasets.{name}.path: {problem}")
     else:
         for key in ("path", "split_path"):
             if key in accepted and ds.get(key) and not Path(ds[key]).is_file():
