@@ -4,6 +4,7 @@ It trains the user's own network (a factory in the project's package) on the use
 through the module's rules, then runs a rule of its own on the experiment's MI table.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ def _project(tmp_path):
     snakefile = work / "Snakefile"
     text = snakefile.read_text()
     assert '"../../Snakefile"' in text
-    snakefile.write_text(text.replace('"../../Snakefile"', repr(str(REPO / "Snakefile")).replace("'", '"')))
+    checkout = os.path.relpath(REPO / "Snakefile", work)  # relative, as linting asks
+    snakefile.write_text(text.replace('"../../Snakefile"', f'"{checkout}"'))
     return work
 
 
@@ -41,6 +43,11 @@ def test_bad_factory_fails_before_any_job_naming_the_key(tmp_path):
     assert out.returncode != 0
     assert "experiments.mine.model.factory: cannot import module 'mynets.missing'" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_the_example_lints_clean(tmp_path):
+    out = _snakemake(_project(tmp_path), "--lint")
+    assert out.returncode == 0 and "Congratulations" in out.stdout + out.stderr, out.stderr[-3000:]
 
 
 @pytest.mark.slow
@@ -85,6 +92,7 @@ def test_the_example_runs_end_to_end(tmp_path):
     # I(X;T) = H(T) <= log2(256) = 8 bits and I(T;Y) <= H(Y) (three near-balanced classes)
     mi = pd.read_csv(r / "experiments/mine/mi.csv")
     assert sorted(mi["layer"].unique()) == [1, 2, 3]
+    assert set(mi["activation"]) == {"mynets.encoders:build"}  # the condition a factory network is named by
     p = np.bincount(csv["label"]) / len(csv)
     h_y = float(-(p * np.log2(p)).sum())
     assert mi.loc[mi["quantity"] == "I_XT", "mi_bits"].between(0, 8 + 1e-9).all()
