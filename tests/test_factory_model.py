@@ -137,6 +137,11 @@ def test_config_errors_name_the_key(user_package, factory, message):
         validate_config(_config({"factory": factory}))
 
 
+def test_capture_without_factory_is_an_error():
+    with pytest.raises(ConfigError, match="experiments.e.model.capture: only a model.factory network takes it"):
+        validate_config(_config({"capture": ["layers.0"]}))
+
+
 def test_valid_factory_config_passes(user_package):
     cfg = validate_config(_config({"factory": "mylab.nets:small_net", "kwargs": {"width": 3}}))
     assert cfg["experiments"]["e"]["model"]["capture"] is None

@@ -134,6 +134,9 @@ def _semantic_errors(config: dict) -> list[str]:
             )
         if exp["model"].get("factory"):
             errors.extend(_factory_errors(where, exp))
+        elif exp["model"].get("kwargs") or exp["model"].get("capture") is not None:
+            key = "kwargs" if exp["model"].get("kwargs") else "capture"
+            errors.append(f"{where}.model.{key}: only a model.factory network takes it; set model.factory")
         elif exp["model"]["name"] not in MODELS:
             errors.append(f"{where}.model.name: unknown model {exp['model']['name']!r}; known: {sorted(MODELS)}")
         activations = exp["sweep"].get("activation", [exp["model"]["activation"]])
