@@ -17,7 +17,9 @@ runs, estimators, run_configs = sm.params.runs, sm.params.estimators, sm.params.
 def labels(run):
     """The run's name, its sweep values, and activation and seed even when not swept."""
     cfg = run_configs[run]
-    return {"run": run, "activation": cfg["model"]["activation"], "seed": int(cfg["training"]["seed"])} | dict(
+    # a network from user code (model.factory) has no activation key: its factory names the condition
+    activation = cfg["model"].get("factory") or cfg["model"]["activation"]
+    return {"run": run, "activation": activation, "seed": int(cfg["training"]["seed"])} | dict(
         runs[run]
     )
 

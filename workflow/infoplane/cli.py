@@ -4,6 +4,12 @@
     infoplane estimate --method binning --param bins=30 --no-ci acts.npy labels.npy
 
 prints the :class:`infoplane.estimators.MIEstimate` as JSON on stdout.
+
+    infoplane plane --activations acts.npz --inputs x.npy --labels y.npy --estimator binning \
+        --param bins=30 --out mi.csv --figure infoplane.png
+
+writes the tidy MI table of activations computed anywhere (the workflow's run table), and the
+information plane when asked, without Snakemake.
 """
 
 from __future__ import annotations
@@ -55,6 +61,36 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plane(args: argparse.Namespace) -> int:
+    from .analysis.external import ActivationsFileError, plane_table, read_activations, read_array  # noqa: PLC0415
+
+    try:
+        acts, names = read_activations(args.activations)
+        inputs, labels = read_array(args.inputs, "inputs"), read_array(args.labels, "labels")
+        table = plane_table(acts, inputs, labels, args.estimator, dict(args.param), device=args.device,
+                            on_nonfinite=args.on_nonfinite)  # fmt: skip
+    except (ActivationsFileError, ValueError, TypeError) as err:
+        print(f"infoplane plane: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False)
+    renamed = {k: v for k, v in names.items() if v != f"layer{k}"}
+    if renamed:
+        print(f"infoplane plane: layers numbered in file order: {renamed}", file=sys.stderr)
+    print(f"infoplane plane: {len(table)} rows ({acts.sizes['epoch']} epochs x {len(names)} layers) -> {out}",
+          file=sys.stderr)  # fmt: skip
+    if args.figure:
+        from .analysis import stack_run_tables  # noqa: PLC0415
+        from .figures import infoplane_figure, save_figure  # noqa: PLC0415
+
+        labelled = stack_run_tables([(table, {"estimator": args.estimator, "activation": Path(args.activations).stem})],
+                                    "plane")  # fmt: skip
+        Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
+        save_figure(infoplane_figure(labelled), args.figure)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="infoplane", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +105,20 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("x", help=".npy array (n, dx) or (n,)")
     est.add_argument("y", help=".npy array (n, dy), (n,) floats or (n,) integer labels")
     est.set_defaults(func=cmd_estimate)
+    pl = sub.add_parser("plane", help="the MI table (and information plane) of activations computed anywhere")
+    pl.add_argument("--activations", required=True,
+                    help="activations.zarr (a workflow store) or .npz ((epoch, sample, unit) per layer)")  # fmt: skip
+    pl.add_argument("--inputs", required=True, help=".npy array (n, ...): the inputs X, uniform over its rows")
+    pl.add_argument("--labels", required=True, help=".npy array (n,) of integer labels Y")
+    pl.add_argument("--estimator", required=True, help="estimator method (binning, kde, ksg, ...)")
+    pl.add_argument("--param", action="append", type=parse_param, default=[], metavar="KEY=VALUE",
+                    help="estimator parameter, repeatable (e.g. --param bins=30)")  # fmt: skip
+    pl.add_argument("--device", default="auto", help="auto (GPU when present), cpu, cuda:0, ...")
+    pl.add_argument("--on-nonfinite", choices=["error", "skip"], default="error",
+                    help="NaN/inf activations: fail naming epoch and layer, or skip those epochs")  # fmt: skip
+    pl.add_argument("--out", required=True, help="the tidy MI table (.csv) to write")
+    pl.add_argument("--figure", help="also draw the information plane to this .png")
+    pl.set_defaults(func=cmd_plane)
     return parser
 
 

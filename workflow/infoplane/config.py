@@ -132,9 +132,16 @@ def _semantic_errors(config: dict) -> list[str]:
                 f"{where}.dataset: {exp['dataset']!r} is not defined under datasets; "
                 f"defined: {sorted(config['datasets'])}"
             )
-        if exp["model"]["name"] not in MODELS:
+        if exp["model"].get("factory"):
+            errors.extend(_factory_errors(where, exp))
+        elif exp["model"].get("kwargs") or exp["model"].get("capture") is not None:
+            key = "kwargs" if exp["model"].get("kwargs") else "capture"
+            errors.append(f"{where}.model.{key}: only a model.factory network takes it; set model.factory")
+        elif exp["model"]["name"] not in MODELS:
             errors.append(f"{where}.model.name: unknown model {exp['model']['name']!r}; known: {sorted(MODELS)}")
         activations = exp["sweep"].get("activation", [exp["model"]["activation"]])
+        if exp["model"].get("factory"):
+            activations = []  # a user's network: no activation key (a swept one is an error above)
         for act in activations:
             if act not in ACTIVATIONS:
                 errors.append(f"{where}: unknown activation {act!r}; known: {sorted(ACTIVATIONS)}")
@@ -188,11 +195,30 @@ def _dataset_errors(name: str, ds: dict) -> list[str]:
         problem = check_folder(ds.get("path"))
         if problem:
             errors.append(f"datasets.{name}.path: {problem}")
+    elif generator == "file":
+        from .data.files import check_path
+
+        problem = check_path(ds.get("path"))
+        if problem:
+            errors.append(f"datasets.{name}.path: {problem}")
     else:
         for key in ("path", "split_path"):
             if key in accepted and ds.get(key) and not Path(ds[key]).is_file():
                 errors.append(f"datasets.{name}.{key}: file {ds[key]!r} does not exist")
     return errors
+
+
+def _factory_errors(where: str, exp: dict) -> list[str]:
+    """``model.factory`` names an importable callable (imported now: the user's own config names it)."""
+    from .models.factory import FactoryError, resolve_factory
+
+    try:
+        resolve_factory(exp["model"]["factory"], key=f"{where}.model.factory")
+    except FactoryError as err:
+        return [str(err)]
+    if "activation" in exp["sweep"]:
+        return [f"{where}.sweep.activation: a model.factory network has no activation to sweep"]
+    return []
 
 
 def _sweep_value_ok(key: str, value) -> bool:

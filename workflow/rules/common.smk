@@ -3,12 +3,14 @@
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+# The checkout this file belongs to (not workflow.basedir: as a Snakemake module, that is the user's project).
+INFOPLANE_ROOT = Path(str(workflow.current_basedir)).parents[1]
+sys.path.insert(0, str(INFOPLANE_ROOT / "workflow"))
 
 from infoplane.config import ConfigError, expand_runs, run_config, validate_config
 
 try:
-    CONFIG = validate_config(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+    CONFIG = validate_config(config, INFOPLANE_ROOT / "workflow/schemas/config.schema.yaml")
 except ConfigError as err:
     # One clear message and a non-zero exit before any job runs; no traceback.
     print(f"infoplane: {err}", file=sys.stderr)

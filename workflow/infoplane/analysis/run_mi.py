@@ -47,6 +47,7 @@ def run_mi_table(
     """
     dev = resolve_device(device)
     inputs = torch.as_tensor(dataset["x"].values, dtype=torch.float64, device=dev)
+    inputs = inputs.reshape(len(inputs), -1)  # images and the like: X as a vector of its features
     labels = torch.as_tensor(dataset["y"].values, dtype=torch.int64, device=dev)
     epochs = activations["epoch"].values
     frames = []

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-from . import digits, mnist, tishby12
+from . import digits, files, mnist, tishby12
 from .splits import stratified_subsample, train_mask
 
 
@@ -85,10 +85,44 @@ def build_mnist(path: str | None = None, seed: int = 0, max_samples: int | None 
     return as_dataset(x, y[keep], is_train[keep], "mnist", params)
 
 
+def build_file(
+    path: str | None = None,
+    seed: int = 0,
+    label_column: str | None = None,
+    split: str | None = None,
+    train_fraction: float | None = None,
+) -> xr.Dataset:
+    """A user's data from a local ``.npz``, ``.zarr`` or ``.csv`` file (see :mod:`infoplane.data.files`).
+
+    Without an ``is_train`` in the file, ``split`` (default ``random``: seeded, stratified by label)
+    takes ``train_fraction`` (default 0.8) of the rows for training. ``x`` keeps its shape: dims
+    (sample, feature) for a table, (sample, feature, feature_1, ...) for images and the like.
+    """
+    label_column = "label" if label_column is None else label_column
+    split = "random" if split is None else split
+    train_fraction = 0.8 if train_fraction is None else train_fraction
+    params = {
+        "seed": seed,
+        "path": path,
+        "label_column": label_column,
+        "split": split,
+        "train_fraction": train_fraction,
+    }
+    x, y, is_train = files.load(path, label_column)
+    if is_train is None:
+        is_train = train_mask(len(y), train_fraction, split, seed, labels=y if split == "random" else None)
+    if x.ndim == 2:
+        return as_dataset(x, y, is_train, "file", params)
+    dims = ("sample", "feature", *[f"feature_{k}" for k in range(1, x.ndim - 1)])
+    ds = as_dataset(x.reshape(len(x), -1), y, is_train, "file", params)
+    return ds.drop_vars("x").assign(x=(dims, x.astype(np.float32)))[["x", "y", "is_train"]]
+
+
 DATASETS: dict[str, Callable[..., xr.Dataset]] = {
     "tishby12": build_tishby12,
     "digits": build_digits,
     "mnist": build_mnist,
+    "file": build_file,  # a user's .npz, .zarr or .csv (data/files.py)
 }
 
 

@@ -8,17 +8,25 @@ import xarray as xr
 from torch import nn
 
 from ..io import zarr_store
+from ..io.parameter_names import store_variable
 
 
 def load_epoch(model: nn.Module, weights: xr.Dataset, i: int) -> None:
     """Load the i-th captured epoch of ``weights`` (the weights.zarr contract) into ``model``."""
     state = {}
     for name, _ in model.named_parameters():
-        var = name.replace("layers.", "layer").replace(".", "_")
+        var = store_variable(name)
         if var not in weights:
             raise ValueError(f"weights store has no variable {var!r} for parameter {name!r}")
         state[name] = torch.from_numpy(np.asarray(weights[var].isel(epoch=i).values))
     model.load_state_dict(state)
+
+
+def _output_parameters(model: nn.Module, layer: int):
+    """The parameters whose divergence marks representation ``layer``: the model's own answer when it
+    has one (``output_parameters``, e.g. a wrapped user module), else those of ``model.layers[layer]``."""
+    own = getattr(model, "output_parameters", None)
+    return own(layer) if own is not None else model.layers[layer].parameters()
 
 
 def activations(
@@ -32,17 +40,20 @@ def activations(
     ``noise_seed`` + the capture index before every epoch, so a replay is reproducible.
     """
     epochs = weights["epoch"].values
-    per_layer: list[list[np.ndarray]] = [[] for _ in range(len(model.layers))]
+    per_layer: list[list[np.ndarray]] = []
     model.eval()
     with torch.no_grad():
         for i in range(len(epochs)):
             load_epoch(model, weights, i)
             torch.manual_seed(noise_seed + i)
             diverged = False
-            for layer, out in enumerate(model(x)):
+            outputs = model(x)
+            if not per_layer:  # one list per representation (the registered models: one per weighted layer)
+                per_layer = [[] for _ in outputs]
+            for layer, out in enumerate(outputs):
                 # A non-finite weight can still give finite activity (tanh(inf) = 1): mark the layer
                 # and every layer after it NaN, so the MI job sees the divergence and names it.
-                diverged = diverged or not all(torch.isfinite(p).all() for p in model.layers[layer].parameters())
+                diverged = diverged or not all(torch.isfinite(p).all() for p in _output_parameters(model, layer))
                 out = torch.full_like(out, float("nan")) if diverged else out
                 per_layer[layer].append(out.cpu().numpy().astype(np.float32))
             if progress is not None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import xarray as xr
 from torch import nn
 
+from .factory import CapturedModel, FactoryError, build_factory_model
 from .mlp import ACTIVATIONS, MLP
 
 
@@ -45,15 +46,25 @@ def n_classes(dataset: xr.Dataset) -> int:
 # name -> builder(model_config, dataset)
 MODELS: dict[str, Callable[[dict, xr.Dataset], nn.Module]] = {
     "mlp": _mlp,
+    "factory": build_factory_model,  # model.factory: a user's torch module (models/factory.py)
 }
 
 
 def model_for_dataset(model_config: dict, dataset: xr.Dataset) -> nn.Module:
     """The model of a run's ``model`` config section, sized for a dataset in the dataset contract."""
-    name = model_config["name"]
+    name = "factory" if model_config.get("factory") else model_config["name"]
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
     return MODELS[name](model_config, dataset)
 
 
-__all__ = ["ACTIVATIONS", "MLP", "MODELS", "model_for_dataset", "n_classes", "n_features"]
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "CapturedModel",
+    "FactoryError",
+    "MODELS",
+    "model_for_dataset",
+    "n_classes",
+    "n_features",
+]

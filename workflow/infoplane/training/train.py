@@ -21,6 +21,7 @@ import xarray as xr
 from torch import nn
 
 from ..io import zarr_store
+from ..io.parameter_names import store_variable
 from .gradients import GradientMoments
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def weights_snapshot(model: nn.Module, epoch: int) -> xr.Dataset:
     """One capture of every parameter tensor, with a leading ``epoch`` dim of length 1."""
     data = {}
     for name, p in model.named_parameters():
-        var = name.replace("layers.", "layer").replace(".", "_")  # layers.0.weight -> layer0_weight
+        var = store_variable(name)  # layers.0.weight -> layer0_weight; other names verbatim
         arr = p.detach().cpu().numpy()[None].astype(np.float32)
         data[var] = (("epoch", *[f"{var}_dim{k}" for k in range(arr.ndim - 1)]), arr)
     return xr.Dataset(data, coords={"epoch": np.array([epoch], dtype=np.int64)})
