@@ -4,6 +4,11 @@
     infoplane estimate --method binning --param bins=30 --no-ci acts.npy labels.npy
 
 prints the :class:`infoplane.estimators.MIEstimate` as JSON on stdout.
+
+    infoplane doctor [directory]
+
+says whether the directory's Snakemake lock is stale (no Snakemake runs there; exit status 1)
+and gives the command that removes it.
 """
 
 from __future__ import annotations
@@ -55,6 +60,15 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Say whether the working directory's Snakemake lock is stale; exit 1 when it is (nothing is removed)."""
+    from .locks import lock_report
+
+    stale, line = lock_report(args.directory)
+    print(f"infoplane doctor: {line}")
+    return 1 if stale else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="infoplane", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     est.add_argument("x", help=".npy array (n, dx) or (n,)")
     est.add_argument("y", help=".npy array (n, dy), (n,) floats or (n,) integer labels")
     est.set_defaults(func=cmd_estimate)
+    doc = sub.add_parser("doctor", help="check a working directory for a stale Snakemake lock (left by a killed run)")
+    doc.add_argument("directory", nargs="?", default=".", help="the workflow's working directory (default: here)")
+    doc.set_defaults(func=cmd_doctor)
     return parser
 
 
