@@ -4,6 +4,7 @@ a lock that a running Snakemake holds is left alone."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import signal
@@ -51,6 +52,14 @@ def test_lock_state_from_the_process_table(tmp_path):
     assert message.endswith("is stale: no Snakemake process runs in this directory on " + os.uname().nodename
                             + " (a killed run left it); remove it with: snakemake --unlock")  # fmt: skip
     assert "\n" not in message
+    # A killed Snakemake's cluster jobs may still run: their ids, from its incomplete markers, are named.
+    records = work / ".snakemake/incomplete"
+    records.mkdir(parents=True)
+    (records / "cmVzdWx0cy9hLmNzdg==").write_text(json.dumps({"external_jobid": "4242"}))
+    (records / "cmVzdWx0cy9iLmNzdg==").write_text(json.dumps({"external_jobid": None}))  # a local job
+    (records / "migration_underway").write_text("")
+    message = stale_lock_message(work, proc, user_dir=work)
+    assert "; first wait for or cancel the cluster jobs it submitted (4242); remove it with:" in message
 
     _process(proc, 15, ["/usr/bin/python3", "-m", "snakemake", "-n"], work)
     _process(proc, 16, ["snakemake", "--cores", "1"], work)

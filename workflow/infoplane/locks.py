@@ -9,12 +9,14 @@ stale. Where that cannot be known (no /proc, or a Snakemake process whose direct
 read) it is not called stale. Nothing here removes a lock: ``snakemake --unlock`` does.
 
 Only processes on this machine are seen: a Snakemake on another host that shares the file system
-is invisible here, and the message says which host was looked at.
+is invisible here, and the message says which host was looked at. Cluster jobs that a killed
+Snakemake submitted may still run: their ids (from ``.snakemake/incomplete``) are named.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import shlex
@@ -45,6 +47,22 @@ def lock_files(workdir: str | Path = ".") -> list[Path]:
     if not locks.is_dir():
         return []
     return sorted(p for p in locks.iterdir() if LOCK_NAME.fullmatch(p.name) and p.is_file())
+
+
+def submitted_jobs(workdir: str | Path = ".") -> list[str]:
+    """Cluster job ids of the jobs Snakemake marked incomplete (``.snakemake/incomplete``, JSON
+    records with ``external_jobid``; None for local jobs): after the Snakemake that submitted them
+    died, these may still be running on the cluster."""
+    incomplete = Path(workdir) / ".snakemake" / "incomplete"
+    ids = set()
+    for record in incomplete.rglob("*") if incomplete.is_dir() else []:
+        try:
+            job = json.loads(record.read_text()).get("external_jobid") if record.is_file() else None
+        except (OSError, ValueError, AttributeError):  # a marker that is not a record
+            continue
+        if job is not None:
+            ids.add(str(job))
+    return sorted(ids)
 
 
 def _is_snakemake(argv: list[str]) -> bool:
@@ -107,9 +125,11 @@ def stale_lock_message(workdir: str | Path = ".", proc: str | Path = "/proc", **
     arguments of :func:`unlock_command`); None unless the lock is known to be stale."""
     if lock_state(workdir, proc)[0] != "stale":
         return None
+    jobs = submitted_jobs(workdir)
+    cluster = f"; first wait for or cancel the cluster jobs it submitted ({', '.join(jobs)})" if jobs else ""
     return (
         f"the Snakemake lock in {Path(workdir).resolve()}/.snakemake/locks is stale: no Snakemake process runs "
-        f"in this directory on {socket.gethostname()} (a killed run left it); remove it with: "
+        f"in this directory on {socket.gethostname()} (a killed run left it){cluster}; remove it with: "
         + unlock_command(workdir, **command)
     )
 
