@@ -20,7 +20,9 @@ from typing import Any
 from .base import ESTIMATORS
 from .binning import RANGES
 from .kde import BOUNDS
-from .knn import METRICS, PRECISIONS
+from .kde import PRECISIONS as KDE_PRECISIONS
+from .knn import METRICS
+from .knn import PRECISIONS as KNN_PRECISIONS
 from .variational import CRITICS
 
 
@@ -83,7 +85,7 @@ RULES: dict[str, Rule] = {
     "metric": choice(METRICS),
     "standardize": BOOLEAN,
     "noise": number(at_least=0),
-    "precision": choice(PRECISIONS),
+    "precision": choice({**KNN_PRECISIONS, **KDE_PRECISIONS}),
     "chunk_size": integer(1, nullable=True),
     "components": integer(1),
     "components_y": integer(1, nullable=True),
