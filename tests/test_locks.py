@@ -8,6 +8,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_lock_state_from_the_process_table(tmp_path):
     assert snakemake_processes(work, proc) == ([], [])
     assert lock_state(work, proc) == ("stale", [])
     message = stale_lock_message(work, proc, user_dir=work)
-    assert message.endswith("is stale: no Snakemake process runs in this directory on " + os.uname().nodename
+    assert message.endswith("is stale: no Snakemake process runs in this directory on " + socket.gethostname()
                             + " (a killed run left it); remove it with: snakemake --unlock")  # fmt: skip
     assert "\n" not in message
     # A killed Snakemake's cluster jobs may still run: their ids, from its incomplete markers, are named.
