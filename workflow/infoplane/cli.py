@@ -10,6 +10,10 @@ prints the :class:`infoplane.estimators.MIEstimate` as JSON on stdout.
 
 writes the tidy MI table of activations computed anywhere (the workflow's run table), and the
 information plane when asked, without Snakemake.
+    infoplane doctor [directory]
+
+says whether the directory's Snakemake lock is stale (no Snakemake runs there; exit status 1)
+and gives the command that removes it.
 """
 
 from __future__ import annotations
@@ -89,6 +93,13 @@ def cmd_plane(args: argparse.Namespace) -> int:
         Path(args.figure).parent.mkdir(parents=True, exist_ok=True)
         save_figure(infoplane_figure(labelled), args.figure)
     return 0
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Say whether the working directory's Snakemake lock is stale; exit 1 when it is (nothing is removed)."""
+    from .locks import lock_report
+
+    stale, line = lock_report(args.directory)
+    print(f"infoplane doctor: {line}")
+    return 1 if stale else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", required=True, help="the tidy MI table (.csv) to write")
     pl.add_argument("--figure", help="also draw the information plane to this .png")
     pl.set_defaults(func=cmd_plane)
+    doc = sub.add_parser("doctor", help="check a working directory for a stale Snakemake lock (left by a killed run)")
+    doc.add_argument("directory", nargs="?", default=".", help="the workflow's working directory (default: here)")
+    doc.set_defaults(func=cmd_doctor)
     return parser
 
 

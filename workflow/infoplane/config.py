@@ -125,6 +125,7 @@ def _semantic_errors(config: dict) -> list[str]:
                 errors.append(
                     f"estimators.{name}.{key}: {method} takes no parameter {key!r}; it takes {sorted(accepted)}"
                 )
+    errors.extend(_preset_value_errors(config["estimators"], errors))
     for name, exp in config["experiments"].items():
         where = f"experiments.{name}"
         if exp["dataset"] not in config["datasets"]:
@@ -175,6 +176,25 @@ def _semantic_errors(config: dict) -> list[str]:
             bad = [v for v in values if not _sweep_value_ok(key, v)]
             if bad:
                 errors.append(f"{where}.sweep.{key}: invalid values {bad}")
+    return errors
+
+
+def _preset_value_errors(presets: dict, earlier: list[str]) -> list[str]:
+    """Values of estimator presets, by the rules of infoplane.estimators.parameters.
+
+    A key without a rule passes (its name is checked above); a key already reported is not again.
+    """
+    from .estimators import ESTIMATORS
+    from .estimators.parameters import parameter_errors
+
+    errors = []
+    for name, preset in presets.items():
+        if preset["method"] not in ESTIMATORS:
+            continue
+        for key, problem in parameter_errors(preset["method"], {k: v for k, v in preset.items() if k != "method"}):
+            where = f"estimators.{name}.{key}"
+            if not any(e.startswith(where + ":") for e in earlier):
+                errors.append(f"{where}: {problem}")
     return errors
 
 

@@ -16,6 +16,16 @@ except ConfigError as err:
     print(f"infoplane: {err}", file=sys.stderr)
     sys.exit(1)
 
+# A killed run leaves Snakemake's lock behind, and this run may stop on a LockException: where no
+# Snakemake runs in this directory any more, say so in one line with the command that removes it.
+# Nothing is removed here, and jobs (not the main process) and `--unlock` itself skip the check.
+if workflow.is_main_process and "--unlock" not in sys.argv:
+    from infoplane.locks import stale_lock_message
+
+    # this run's own arguments with --unlock: the same Snakefile, config and directory
+    if _stale := stale_lock_message(".", argv=sys.argv[1:]):
+        print(f"infoplane: {_stale}", file=sys.stderr)
+
 EXPERIMENTS = CONFIG["experiments"]
 RUNS = {name: expand_runs(exp) for name, exp in EXPERIMENTS.items()}
 RESULTS = "results"

@@ -86,6 +86,9 @@ def kde_plane_nats(
     is stratified by class and each class's points are weighted by its share of all n, so the
     estimate is an unbiased Monte Carlo estimate of the full bound, n / n_query times cheaper,
     and I(T;Y) carries no noise from the class proportions of the subset.
+    An I(T;Y) near zero (a layer with no label information yet) may then come out slightly
+    negative, within that Monte Carlo error of zero; it is returned as computed, since a clamp would
+    bias means upward (float32 is not the cause: float64 moves it by about 1e-8 bits).
     """
     check_choice(bound, "bound", BOUNDS)
     dtype = PRECISIONS[check_choice(precision, "precision", PRECISIONS)]
