@@ -10,6 +10,7 @@ prints the :class:`infoplane.estimators.MIEstimate` as JSON on stdout.
 
 writes the tidy MI table of activations computed anywhere (the workflow's run table), and the
 information plane when asked, without Snakemake.
+
     infoplane doctor [directory]
 
 says whether the directory's Snakemake lock is stale (no Snakemake runs there; exit status 1)
