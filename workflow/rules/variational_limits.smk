@@ -1,7 +1,7 @@
 # The variational limits (Song & Ermon 2020): the staircase benchmark. Not part of `all`; run it with
 #   snakemake --cores 2 variational_limits
 # Settings: config key variational_limits (defaults in the schema, laptop size); the published
-# scale: snakemake variational_limits --configfile config/config.yaml config/paper/variational_limits.yaml
+# scale: snakemake variational_limits --configfile config/paper/variational_limits.yaml
 # (the target first: --configfile takes every word after it)
 
 if "variational_limits" in EXPERIMENTS:
