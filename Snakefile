@@ -24,6 +24,7 @@ include: "workflow/rules/estimate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/estimator_benchmark.smk"
+include: "workflow/rules/variational_limits.smk"
 
 
 rule all:

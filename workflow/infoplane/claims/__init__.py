@@ -11,12 +11,14 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from . import chelombiev2019, saxe2018, tishby2017
+from . import chelombiev2019, saxe2018, song_ermon2020, tishby2017
 
 CLAIMS: dict[str, Callable[..., pd.DataFrame]] = {
     "tishby2017": tishby2017.check,
     "saxe2018": saxe2018.check,
     "chelombiev2019": chelombiev2019.check,
+    # reads the staircase table of the variational_limits target, not an experiment's MI table
+    "song_ermon2020": song_ermon2020.check,
 }
 
 CLAIM_COLUMNS = ["claim", "metric", "expected", "observed", "holds", "ci_low", "ci_high", "n_runs"]
