@@ -11,6 +11,8 @@ from infoplane.figures import FIGURES, save_figure  # noqa: E402
 
 sm = snakemake  # noqa: F821
 log = logs.to_file(sm.log[0])
-fig = FIGURES[sm.wildcards.figure](pd.read_csv(sm.input.mi), pd.read_csv(sm.input.metrics))
+draw = FIGURES[sm.wildcards.figure]
+tables = {name: pd.read_csv(sm.input[name]) for name in getattr(draw, "tables", ())}  # e.g. generalisation
+fig = draw(pd.read_csv(sm.input.mi), pd.read_csv(sm.input.metrics), **tables)
 save_figure(fig, sm.output.png, sm.output.pdf)
 log.info("drew %s", sm.output.png)

@@ -24,6 +24,8 @@ y = torch.as_tensor(ds["y"].values, dtype=torch.int64, device=device)
 is_train = torch.as_tensor(ds["is_train"].values, device=device)
 
 training = TrainConfig(**{k: cfg["training"][k] for k in ("epochs", "optimizer", "lr", "batch_size", "l2", "seed")})
+training.momentum = float(cfg["training"].get("momentum", 0.0))
+training.weight_decay = float(cfg["training"].get("weight_decay", 0.0))
 training.seed = int(training.seed)
 capture = capture_epochs(
     training.epochs, cfg["capture"]["schedule"], cfg["capture"]["n_points"], cfg["capture"]["epochs"]

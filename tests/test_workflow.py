@@ -135,3 +135,25 @@ def test_same_config_and_seed_give_identical_tables(tiny_run, tmp_path):
         a = (tiny_run / f"results/experiments/tishby2017/{table}").read_bytes()
         b = (again / f"results/experiments/tishby2017/{table}").read_bytes()
         assert a == b, table
+
+
+@pytest.mark.slow
+def test_tiny_run_stochastic_encoders_generalisation_table_and_claims(tiny_run):
+    r = tiny_run / "results"
+    run = r / "runs/kawaguchi2023_toy/dataset~blobs_1/weight_decay~0.1"
+    acts = xr.open_zarr(run / "activations.zarr", consolidated=False)
+    assert {"loc_layer1", "scale_layer4", "layer5"} <= set(acts.data_vars) and "loc_layer5" not in acts
+    mi = pd.read_csv(r / "experiments/kawaguchi2023_toy/mi.csv")
+    assert set(mi["quantity"]) == {"I_XT", "I_TY", "I_XT_given_Y"} and set(mi["layer"]) == {1, 2, 3, 4}
+    assert set(mi["n_samples"]) == {50}  # X uniform over the 50 training points of each data draw
+    # Known bounds for X uniform over 50 points, 10 per class: I(X;Z) <= log2 50, I(X;Z|Y) <= log2 10,
+    # I(Z;Y) <= H(Y) = log2 5; each a Monte Carlo mean, so allowed 0.05 bits of noise below zero.
+    for quantity, bound in (("I_XT", math.log2(50)), ("I_XT_given_Y", math.log2(10)), ("I_TY", math.log2(5))):
+        assert mi[mi["quantity"] == quantity]["mi_bits"].between(-0.05, bound + 1e-9).all(), quantity
+    table = pd.read_csv(r / "experiments/kawaguchi2023_toy/generalisation.csv")
+    assert len(table) == 4 and set(table["dataset"]) == {"blobs_0", "blobs_1"}
+    for column in ("loss_gap", "error_gap", "ixz_given_y_min_bits", "ixz_bits_layer4", "n_parameters"):
+        assert table[column].notna().all(), column
+    claims = pd.read_csv(r / "experiments/kawaguchi2023_toy/claims.csv")
+    assert len(claims) == 5 and claims["n_runs"].max() == 4 and claims["holds"].dtype == bool
+    assert (r / "figures/kawaguchi2023_toy/ib_generalisation.png").stat().st_size > 10_000

@@ -29,6 +29,10 @@ SWEEP_KEYS = {
     "l2": ("training", "l2"),
     "optimizer": ("training", "optimizer"),
     "epochs": ("training", "epochs"),
+    "weight_decay": ("training", "weight_decay"),
+    "width_factor": ("model", "width_factor"),
+    # a data draw: the name of a dataset under datasets (the run reads that store; see dataset_store)
+    "dataset": ("experiment", "dataset"),
 }
 
 
@@ -162,6 +166,12 @@ def _semantic_errors(config: dict) -> list[str]:
             errors.append(
                 f"{where}.claims.estimator: {claims['estimator']!r} is not one of this experiment's estimators"
             )
+        for ds_name in exp["sweep"].get("dataset", []):
+            if isinstance(ds_name, str) and ds_name not in config["datasets"]:
+                errors.append(
+                    f"{where}.sweep.dataset: {ds_name!r} is not defined under datasets; "
+                    f"defined: {sorted(config['datasets'])}"
+                )
         epochs = exp["sweep"].get("epochs", [exp["training"]["epochs"]])
         capture = exp["capture"]
         if capture["schedule"] == "list":
@@ -246,6 +256,10 @@ def _sweep_value_ok(key: str, value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if key == "epochs":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key == "width_factor":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key == "weight_decay":
+        return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     if key in ("lr", "l2"):
         return (
             isinstance(value, int | float) and not isinstance(value, bool) and value >= (0 if key == "l2" else 1e-300)
@@ -274,5 +288,7 @@ def run_config(experiment: dict, point: dict) -> dict:
     cfg = copy.deepcopy({k: experiment[k] for k in ("model", "training", "capture")})
     for key, value in point.items():
         section, field = SWEEP_KEYS[key]
+        if section == "experiment":  # chooses an input (the dataset), not a setting of model or training
+            continue
         cfg[section][field] = value
     return cfg

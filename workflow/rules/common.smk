@@ -55,7 +55,32 @@ def sweep_point(wildcards):
 
 
 def dataset_store(wildcards):
-    return f"{RESULTS}/datasets/{experiment(wildcards)['dataset']}.zarr"
+    name = experiment(wildcards)["dataset"]
+    if "run" in wildcards.keys():  # a run may sweep over data draws: sweep key dataset
+        name = sweep_point(wildcards).get("dataset", name)
+    return f"{RESULTS}/datasets/{name}.zarr"
+
+
+def experiment_tables(names, experiment_name):
+    """{name: path} of per-experiment tables (e.g. generalisation) that a claim set or figure reads."""
+    return {name: f"{RESULTS}/experiments/{experiment_name}/{name}.csv" for name in names}
+
+
+def claims_tables(wildcards):
+    from infoplane.claims import CLAIMS
+
+    fn = CLAIMS.get(experiment(wildcards)["claims"]["name"])
+    return experiment_tables(getattr(fn, "tables", ()), wildcards.experiment)
+
+
+def figure_tables(wildcards):
+    from infoplane.figures import FIGURES
+
+    return experiment_tables(getattr(FIGURES.get(wildcards.figure), "tables", ()), wildcards.experiment)
+
+
+def run_weights(wildcards):
+    return [f"{run_dir(wildcards.experiment, run)}/weights.zarr" for run in RUNS[wildcards.experiment]]
 
 
 def run_dir(experiment_name, run):

@@ -46,6 +46,7 @@ rule aggregate:
 
 rule claims:
     input:
+        unpack(claims_tables),  # tables a claim set reads besides mi and metrics (its `tables`)
         mi=f"{RESULTS}/experiments/{{experiment}}/mi.csv",
         metrics=f"{RESULTS}/experiments/{{experiment}}/metrics.csv",
         dataset=dataset_store,

@@ -1,5 +1,6 @@
 rule figure:
     input:
+        unpack(figure_tables),  # tables a figure reads besides mi and metrics (its `tables`)
         mi=f"{RESULTS}/experiments/{{experiment}}/mi.csv",
         metrics=f"{RESULTS}/experiments/{{experiment}}/metrics.csv",
     output:

@@ -12,6 +12,11 @@ import xarray as xr
 from ..estimators import information_plane, resolve_device
 
 MI_COLUMNS = ["epoch", "layer", "quantity", "mi_bits", "ci_low_bits", "ci_high_bits", "n_samples", "seconds"]
+# Methods of stochastic representations (infoplane.estimators.stochastic): X is uniform over a split of the
+# dataset's rows (the plane gets ``is_train``); ``stochastic`` reads each Gaussian layer's [loc | scale]
+# (``loc_layer{l}``, ``scale_layer{l}``) and skips layers without them.
+ROW_METHODS = ("stochastic", "noise_injected")
+GAUSSIAN_METHODS = ("stochastic",)
 
 
 class NonFiniteActivations(ValueError):
@@ -51,8 +56,21 @@ def run_mi_table(
     labels = torch.as_tensor(dataset["y"].values, dtype=torch.int64, device=dev)
     epochs = activations["epoch"].values
     frames = []
+    extra, n_samples = {}, len(labels)
+    if method in ROW_METHODS:
+        from ..estimators.stochastic import estimation_rows
+
+        extra["is_train"] = torch.as_tensor(dataset["is_train"].values)
+        n_samples = len(
+            estimation_rows(len(labels), params.get("split", "train"), extra["is_train"], params.get("max_samples"))
+        )
     for layer in layer_numbers(activations):
+        if method in GAUSSIAN_METHODS and f"loc_layer{layer}" not in activations:
+            continue  # not a Gaussian layer: no p(z | x) to estimate from
         acts = torch.as_tensor(np.asarray(activations[f"layer{layer}"].values), device=dev)
+        if method in GAUSSIAN_METHODS:
+            parts = [np.asarray(activations[f"{p}_layer{layer}"].values) for p in ("loc", "scale")]
+            acts = torch.as_tensor(np.concatenate(parts, axis=2), device=dev)
         finite = torch.isfinite(acts).all(dim=2).all(dim=1).cpu().numpy()
         if not finite.all():
             bad = epochs[~finite]
@@ -65,7 +83,7 @@ def run_mi_table(
         if len(keep) == 0:
             continue
         start = time.perf_counter()
-        result = information_plane(method, acts[torch.as_tensor(keep, device=dev)], inputs, labels, **params)
+        result = information_plane(method, acts[torch.as_tensor(keep, device=dev)], inputs, labels, **params, **extra)
         seconds = (time.perf_counter() - start) / len(keep)
         # Finite activations can still give a non-finite estimate (a numerical failure): never a NaN in the table.
         ok = np.logical_and.reduce([np.isfinite(v["mi_bits"].cpu().numpy()) for v in result.values()])
@@ -86,7 +104,7 @@ def run_mi_table(
                 "mi_bits": _kept(values["mi_bits"], ok),
                 "ci_low_bits": np.nan if values["ci_low_bits"] is None else _kept(values["ci_low_bits"], ok),
                 "ci_high_bits": np.nan if values["ci_high_bits"] is None else _kept(values["ci_high_bits"], ok),
-                "n_samples": len(labels),
+                "n_samples": n_samples,
                 "seconds": seconds / 2,
             })
             frames.append(frame)

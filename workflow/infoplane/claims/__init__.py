@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from . import chelombiev2019, saxe2018, song_ermon2020, tishby2017
+from .kawaguchi2023 import check as kawaguchi2023_check
 
 CLAIMS: dict[str, Callable[..., pd.DataFrame]] = {
     "tishby2017": tishby2017.check,
@@ -19,6 +20,7 @@ CLAIMS: dict[str, Callable[..., pd.DataFrame]] = {
     "chelombiev2019": chelombiev2019.check,
     # reads the staircase table of the variational_limits target, not an experiment's MI table
     "song_ermon2020": song_ermon2020.check,
+    "kawaguchi2023": kawaguchi2023_check,  # reads the per-model table too (check.tables)
 }
 
 CLAIM_COLUMNS = ["claim", "metric", "expected", "observed", "holds", "ci_low", "ci_high", "n_runs"]

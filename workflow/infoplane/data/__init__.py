@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-from . import digits, files, mnist, tishby12
+from . import blobs, digits, files, mnist, tishby12
 from .splits import stratified_subsample, train_mask
 
 
@@ -116,6 +116,25 @@ def build_file(
     dims = ("sample", "feature", *[f"feature_{k}" for k in range(1, x.ndim - 1)])
     ds = as_dataset(x.reshape(len(x), -1), y, is_train, "file", params)
     return ds.drop_vars("x").assign(x=(dims, x.astype(np.float32)))[["x", "y", "is_train"]]
+def build_blobs(
+    seed: int = 0,
+    n_train: int | None = None,
+    n_test: int | None = None,
+    centers: int | None = None,
+    cluster_std: float | None = None,
+    center_box: float | None = None,
+) -> xr.Dataset:
+    """2-d Gaussian blobs (Kawaguchi et al. 2023): defaults 5 centres in [-2.5, 2.5]^2, std 0.7, 50 train, 250 test."""
+    params = {
+        "seed": seed,
+        "n_train": 50 if n_train is None else int(n_train),
+        "n_test": 250 if n_test is None else int(n_test),
+        "centers": 5 if centers is None else int(centers),
+        "cluster_std": 0.7 if cluster_std is None else float(cluster_std),
+        "center_box": 2.5 if center_box is None else float(center_box),
+    }
+    x, y, is_train = blobs.generate(**params)
+    return as_dataset(x, y, is_train, "blobs", params)
 
 
 DATASETS: dict[str, Callable[..., xr.Dataset]] = {
@@ -123,6 +142,7 @@ DATASETS: dict[str, Callable[..., xr.Dataset]] = {
     "digits": build_digits,
     "mnist": build_mnist,
     "file": build_file,  # a user's .npz, .zarr or .csv (data/files.py)
+    "blobs": build_blobs,
 }
 
 

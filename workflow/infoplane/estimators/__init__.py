@@ -16,6 +16,7 @@ from . import binning, compression, gaussian, kde, knn, renyi, variational  # no
 from .base import ESTIMATORS, MIEstimate, as_tensor, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
+from .stochastic import STOCHASTIC_QUANTITIES  # noqa: F401  (registers stochastic, noise_injected)
 
 __all__ = [
     "ESTIMATORS",

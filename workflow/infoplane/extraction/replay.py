@@ -38,31 +38,53 @@ def activations(
     (epoch, sample, unit_layer{l}) float32, and coordinate ``epoch``. A stochastic model (noise
     injection, sampled encoders) draws its noise from torch's global generator, seeded with
     ``noise_seed`` + the capture index before every epoch, so a replay is reproducible.
+
+    A model with Gaussian layers (``forward_gaussians``, :mod:`infoplane.models.stochastic`) also
+    gets ``loc_layer{l}`` and ``scale_layer{l}`` for each Gaussian layer l, with the dims of
+    ``layer{l}``: the mean and std of p(z | x) from which ``layer{l}`` was drawn. Other models'
+    stores are unchanged.
     """
     epochs = weights["epoch"].values
     per_layer: list[list[np.ndarray]] = []
+    gaussian_parts: dict[str, list[np.ndarray]] = {}
     model.eval()
     with torch.no_grad():
         for i in range(len(epochs)):
             load_epoch(model, weights, i)
             torch.manual_seed(noise_seed + i)
             diverged = False
-            outputs = model(x)
+            outs, gaussians = _outputs(model, x)
             if not per_layer:  # one list per representation (the registered models: one per weighted layer)
-                per_layer = [[] for _ in outputs]
-            for layer, out in enumerate(outputs):
+                per_layer = [[] for _ in outs]
+            for layer, out in enumerate(outs):
                 # A non-finite weight can still give finite activity (tanh(inf) = 1): mark the layer
                 # and every layer after it NaN, so the MI job sees the divergence and names it.
                 diverged = diverged or not all(torch.isfinite(p).all() for p in _output_parameters(model, layer))
                 out = torch.full_like(out, float("nan")) if diverged else out
                 per_layer[layer].append(out.cpu().numpy().astype(np.float32))
+                for part, value in zip(("loc", "scale"), gaussians.get(layer + 1, ()), strict=False):
+                    value = torch.full_like(value, float("nan")) if diverged else value
+                    gaussian_parts.setdefault(f"{part}_layer{layer + 1}", []).append(
+                        value.cpu().numpy().astype(np.float32)
+                    )
             if progress is not None:
                 progress.update(1)
     data = {
         f"layer{l + 1}": (("epoch", "sample", f"unit_layer{l + 1}"), np.stack(acts))
         for l, acts in enumerate(per_layer)
     }
+    for name, values in gaussian_parts.items():
+        data[name] = (("epoch", "sample", f"unit_{name.split('_', 1)[1]}"), np.stack(values))
     return xr.Dataset(data, coords={"epoch": epochs.astype(np.int64)})
+
+
+def _outputs(model: nn.Module, x: torch.Tensor) -> tuple[list[torch.Tensor], dict[int, tuple]]:
+    """The model's forward outputs, and (loc, scale) per Gaussian layer number for stochastic encoders."""
+    if not hasattr(model, "forward_gaussians"):
+        return model(x), {}
+    outs, gaussians = model.forward_gaussians(x)
+    outs[-1] = torch.softmax(outs[-1], dim=-1)
+    return outs, gaussians
 
 
 def write_activations(ds: xr.Dataset, path) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .compression import compression_figure, generalisation_figure
 from .curves import gradients_figure, training_figure
+from .ib_generalisation import ib_generalisation_figure
 from .infoplane import infoplane_figure
 
 FIGURES: dict[str, Callable] = {
@@ -14,6 +15,7 @@ FIGURES: dict[str, Callable] = {
     "training": training_figure,
     "compression": compression_figure,
     "generalisation": generalisation_figure,
+    "ib_generalisation": ib_generalisation_figure,  # reads the per-model table too (its .tables)
 }
 
 

@@ -20,6 +20,7 @@ from torch import nn
 
 from .factory import CapturedModel, FactoryError, build_factory_model
 from .mlp import ACTIVATIONS, MLP
+from .stochastic import StochasticMLP, stochastic_conv
 
 
 def _mlp(model_config: dict, dataset: xr.Dataset) -> nn.Module:
@@ -27,6 +28,25 @@ def _mlp(model_config: dict, dataset: xr.Dataset) -> nn.Module:
         n_inputs=n_features(dataset),
         hidden=[int(h) for h in model_config["hidden"]],
         n_classes=n_classes(dataset),
+        activation=model_config["activation"],
+    )
+
+
+def _stochastic_mlp(model_config: dict, dataset: xr.Dataset) -> nn.Module:
+    return StochasticMLP(
+        n_inputs=n_features(dataset),
+        hidden=[int(h) for h in model_config["hidden"]],
+        n_classes=n_classes(dataset),
+        activation=model_config["activation"],
+    )
+
+
+def _stochastic_conv(model_config: dict, dataset: xr.Dataset) -> nn.Module:
+    return stochastic_conv(
+        n_inputs=n_features(dataset),
+        hidden=[int(h) for h in model_config["hidden"]],
+        n_classes=n_classes(dataset),
+        channels=[int(c) for c in model_config.get("channels") or [8, 16]],
         activation=model_config["activation"],
     )
 
@@ -47,6 +67,8 @@ def n_classes(dataset: xr.Dataset) -> int:
 MODELS: dict[str, Callable[[dict, xr.Dataset], nn.Module]] = {
     "mlp": _mlp,
     "factory": build_factory_model,  # model.factory: a user's torch module (models/factory.py)
+    "stochastic_mlp": _stochastic_mlp,
+    "stochastic_conv": _stochastic_conv,
 }
 
 
@@ -55,6 +77,9 @@ def model_for_dataset(model_config: dict, dataset: xr.Dataset) -> nn.Module:
     name = "factory" if model_config.get("factory") else model_config["name"]
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    factor = int(model_config.get("width_factor") or 1)
+    if factor != 1:  # every hidden width times the factor: one sweep key spans a family of architectures
+        model_config = {**model_config, "hidden": [int(h) * factor for h in model_config["hidden"]]}
     return MODELS[name](model_config, dataset)
 
 
@@ -64,6 +89,8 @@ __all__ = [
     "CapturedModel",
     "FactoryError",
     "MODELS",
+    "StochasticMLP",
+    "stochastic_conv",
     "model_for_dataset",
     "n_classes",
     "n_features",

@@ -38,22 +38,31 @@ class TrainConfig:
     l2: float = 0.0
     seed: int = 0
     flush_every: int = 25  # captures between writes of the resumable state
+    momentum: float = 0.0  # SGD momentum (ignored by adam)
+    weight_decay: float = 0.0  # the optimiser's decoupled-from-loss decay (sgd and adam), unlike l2
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
-def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(
+    name: str, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
     """The optimiser, fused where this torch supports it.
+
+    ``momentum`` applies to sgd; ``weight_decay`` (the optimiser's own, on every parameter) to both.
 
     A tiny network's step is dominated by per-tensor overhead: the fused Adam is about 5x faster
     on CPU (0.24 ms against 1.2 ms a step here). The choice depends only on the torch version,
     so a run and its resumption take the same path.
     """
+    extra = {"weight_decay": weight_decay} if weight_decay else {}
+    if name == "sgd" and momentum:
+        extra["momentum"] = momentum
     try:
-        return OPTIMIZERS[name](params, lr=lr, fused=True)
+        return OPTIMIZERS[name](params, lr=lr, fused=True, **extra)
     except (RuntimeError, TypeError, ValueError):  # torch too old for fused steps on this device
-        return OPTIMIZERS[name](params, lr=lr)
+        return OPTIMIZERS[name](params, lr=lr, **extra)
 
 
 def weights_snapshot(model: nn.Module, epoch: int) -> xr.Dataset:
@@ -106,7 +115,7 @@ def train(
     x_test, y_test = x[~is_train], y[~is_train]
     n_train = len(y_train)
     batch = n_train if cfg.batch_size in (0, None) else min(cfg.batch_size, n_train)
-    opt = make_optimizer(cfg.optimizer, list(model.parameters()), cfg.lr)
+    opt = make_optimizer(cfg.optimizer, list(model.parameters()), cfg.lr, cfg.momentum, cfg.weight_decay)
     shuffle = torch.Generator().manual_seed(cfg.seed)
     capture_set = set(capture)
     rows: list[dict] = []
