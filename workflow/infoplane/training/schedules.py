@@ -70,3 +70,20 @@ def adapt_regime(
         epochs = max(1, round(epochs * ratio))
         drops = tuple(round(d * ratio) for d in drops)
     return Regime(lr=float(lr), epochs=int(epochs), drop_epochs=drops)
+
+
+def run_regime(training: dict, n_train: int) -> tuple[int, Regime]:
+    """(effective batch size, regime) of a run's ``training`` config section on ``n_train`` rows.
+
+    The keys read: lr, epochs, batch_size (0: full batch), lr_drop_epochs, sqrt_lr, adapt_regime,
+    reference_batch_size (needed by either rule). Without either rule the regime is as configured.
+    """
+    batch = n_train if training.get("batch_size") in (0, None) else min(int(training["batch_size"]), n_train)
+    drops = tuple(int(d) for d in training.get("lr_drop_epochs") or ())
+    sqrt_lr, adapt = bool(training.get("sqrt_lr")), bool(training.get("adapt_regime"))
+    if not (sqrt_lr or adapt):
+        return batch, Regime(lr=float(training["lr"]), epochs=int(training["epochs"]), drop_epochs=drops)
+    regime = adapt_regime(
+        training["lr"], training["epochs"], drops, batch, training.get("reference_batch_size"), sqrt_lr, adapt
+    )
+    return batch, regime
