@@ -100,8 +100,9 @@ def diffusion_tables(runs: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame]
     runs: {run: {"weights": xr.Dataset, "updates_per_epoch": int, "drop_epochs": list[int], "labels": dict}};
     labels (experiment, run, sweep values, batch size ...) lead each row.
     Returns (distance, fits): distance has labels, epoch, updates, layer, distance; fits one row per
-    run and layer with labels, layer, first_drop_epoch, the fits of :func:`fit_growth` over the first
-    learning-rate phase, and final_distance (at the last captured epoch).
+    run and layer with labels, layer, first_drop_epoch, the first and last update count captured in
+    the first learning-rate phase (phase_updates_min, _max), the fits of :func:`fit_growth` over that
+    phase, and final_distance (at the last captured epoch).
     """
     distance_frames, fit_rows = [], []
     for run, info in runs.items():
@@ -117,6 +118,7 @@ def diffusion_tables(runs: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame]
             fit_rows.append(
                 labels
                 | {"layer": layer, "first_drop_epoch": min(drops) if drops else np.nan}
+                | {"phase_updates_min": phase["updates"].min(), "phase_updates_max": phase["updates"].max()}
                 | fit_growth(phase["updates"], phase["distance"])
                 | {"final_distance": float(group.sort_values("epoch")["distance"].iloc[-1])}
             )

@@ -49,7 +49,7 @@ diffusion_figure.tables = ("distance",)
 
 def regime_accuracy_figure(mi: pd.DataFrame, metrics: pd.DataFrame, **_) -> plt.Figure:
     final = final_accuracy(metrics)
-    conditions = _conditions(final)
+    conditions = _conditions(metrics)  # in the config's order, as the diffusion figure's colours
     fig, ax = plt.subplots(figsize=(1.4 * len(conditions) + 2.5, 4.0), constrained_layout=True)
     for i, cond in enumerate(conditions):
         acc = final.loc[final["condition"] == cond, "test_accuracy"].to_numpy() if cond is not None else \
