@@ -230,7 +230,7 @@ def _regime_errors(where: str, exp: dict) -> list[str]:
         elif ghost is not None and batch and batch % ghost:
             problem = f"{where}.model.ghost_batch: {ghost} does not divide training.batch_size {batch}{at}"
         elif (training.get("sqrt_lr") or training.get("adapt_regime")) and not training.get("reference_batch_size"):
-            problem = f"{where}.training.reference_batch_size: sqrt_lr and adapt_regime need B0, the reference batch size{at}"
+            problem = f"{where}.training.reference_batch_size: sqrt_lr and adapt_regime need B0, a batch size{at}"
         if problem and problem not in errors:
             errors.append(problem)
     return errors

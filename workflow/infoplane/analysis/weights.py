@@ -105,7 +105,7 @@ def diffusion_tables(runs: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame]
     phase, and final_distance (at the last captured epoch).
     """
     distance_frames, fit_rows = [], []
-    for run, info in runs.items():
+    for info in runs.values():
         dist = distance_from_init(info["weights"])
         dist.insert(1, "updates", dist["epoch"] * int(info["updates_per_epoch"]))
         labels = info["labels"]
