@@ -27,7 +27,12 @@ def labels(run):
 mi_paths = iter(sm.input.mi)
 mi_tables = [(pd.read_csv(next(mi_paths)), labels(run) | {"estimator": est}) for run in runs for est in estimators]
 # Wall-clock seconds stay in the run tables: the experiment table is the same bytes on every rerun.
-mi = stack_run_tables(mi_tables, sm.wildcards.experiment).drop(columns="seconds")
+if mi_tables:
+    mi = stack_run_tables(mi_tables, sm.wildcards.experiment).drop(columns="seconds")
+else:  # an experiment without estimators (one of weights and metrics): the columns, no rows
+    from infoplane.analysis.run_mi import MI_COLUMNS  # imports torch: only here
+
+    mi = pd.DataFrame(columns=["experiment", "run", "estimator", *MI_COLUMNS]).drop(columns="seconds")
 mi.to_csv(sm.output.mi, index=False)
 metric_tables = [(pd.read_csv(path), labels(run)) for path, run in zip(sm.input.metrics, runs, strict=True)]
 stack_run_tables(metric_tables, sm.wildcards.experiment).to_csv(sm.output.metrics, index=False)

@@ -157,3 +157,23 @@ def test_tiny_run_stochastic_encoders_generalisation_table_and_claims(tiny_run):
     claims = pd.read_csv(r / "experiments/kawaguchi2023_toy/claims.csv")
     assert len(claims) == 5 and claims["n_runs"].max() == 4 and claims["holds"].dtype == bool
     assert (r / "figures/kawaguchi2023_toy/ib_generalisation.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_tiny_run_hoffer2017_diffusion_claims_and_figures(tiny_run):
+    r = tiny_run / "results"
+    run = r / "runs/hoffer2017/condition~large_ghost/seed~0"
+    weights = xr.open_zarr(run / "weights.zarr", consolidated=False)
+    assert weights["norms.0.running_mean"].attrs["kind"] == "buffer"  # batch norm's statistics, for replay
+    assert not (r / "runs/hoffer2017/condition~small/seed~0/activations.zarr").exists()  # no MI: no extraction
+    assert pd.read_csv(r / "experiments/hoffer2017/mi.csv").empty
+    fits = pd.read_csv(r / "experiments/hoffer2017/diffusion.csv")
+    assert set(fits["layer"]) == {"layer1", "layer2", "layer3", "total"} and len(fits) == 12
+    regime = fits[(fits["condition"] == "large_regime") & (fits["layer"] == "total")].iloc[0]
+    assert regime["epochs"] == 20 and regime["first_drop_epoch"] == 10  # 4 epochs and the drop at 2, x 50/10
+    distance = pd.read_csv(r / "experiments/hoffer2017/distance.csv")
+    assert (distance.loc[distance["epoch"] == 0, "distance"] == 0).all()
+    claims = pd.read_csv(r / "experiments/hoffer2017/claims.csv")
+    assert len(claims) == 6 and claims["holds"].dtype == bool
+    for fig in ("diffusion", "regime_accuracy"):
+        assert (r / f"figures/hoffer2017/{fig}.png").stat().st_size > 10_000

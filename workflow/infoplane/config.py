@@ -31,6 +31,11 @@ SWEEP_KEYS = {
     "epochs": ("training", "epochs"),
     "weight_decay": ("training", "weight_decay"),
     "width_factor": ("model", "width_factor"),
+    "ghost_batch": ("model", "ghost_batch"),
+    "sqrt_lr": ("training", "sqrt_lr"),
+    "adapt_regime": ("training", "adapt_regime"),
+    # a name under the experiment's conditions: a set of the keys above applied together
+    "condition": ("experiment", "conditions"),
     # a data draw: the name of a dataset under datasets (the run reads that store; see dataset_store)
     "dataset": ("experiment", "dataset"),
 }
@@ -186,6 +191,48 @@ def _semantic_errors(config: dict) -> list[str]:
             bad = [v for v in values if not _sweep_value_ok(key, v)]
             if bad:
                 errors.append(f"{where}.sweep.{key}: invalid values {bad}")
+        errors.extend(_condition_errors(where, exp))
+        if not errors:
+            errors.extend(_regime_errors(where, exp))
+    return errors
+
+
+def _condition_errors(where: str, exp: dict) -> list[str]:
+    """Conditions hold valid sweep values, and the sweep key condition names defined ones."""
+    errors = []
+    for cond, values in exp["conditions"].items():
+        for key, value in values.items():
+            if not _sweep_value_ok(key, value):
+                errors.append(f"{where}.conditions.{cond}.{key}: invalid value {value!r}")
+    unknown = [c for c in exp["sweep"].get("condition", []) if c not in exp["conditions"]]
+    if unknown:
+        errors.append(
+            f"{where}.sweep.condition: {unknown} are not defined under conditions; defined: {sorted(exp['conditions'])}"
+        )
+    return errors
+
+
+def _regime_errors(where: str, exp: dict) -> list[str]:
+    """Batch norm, Ghost BN and the large-batch rules, checked on every run's own settings."""
+    errors = []
+    for run, point in expand_runs(exp).items():
+        cfg = run_config(exp, point)
+        model, training = cfg["model"], cfg["training"]
+        ghost, batch = model.get("ghost_batch"), training["batch_size"]
+        at = f" (run {run})"
+        problem = None
+        if model.get("batch_norm") and (model.get("factory") or model["name"] != "mlp"):
+            problem = f"{where}.model.batch_norm: only the mlp takes it (model {model['name']!r})"
+        elif ghost is not None and not model.get("batch_norm"):
+            problem = f"{where}.model.ghost_batch: Ghost BN needs model.batch_norm: true{at}"
+        elif ghost is not None and batch and ghost > batch:
+            problem = f"{where}.model.ghost_batch: {ghost} is larger than training.batch_size {batch}{at}"
+        elif ghost is not None and batch and batch % ghost:
+            problem = f"{where}.model.ghost_batch: {ghost} does not divide training.batch_size {batch}{at}"
+        elif (training.get("sqrt_lr") or training.get("adapt_regime")) and not training.get("reference_batch_size"):
+            problem = f"{where}.training.reference_batch_size: sqrt_lr and adapt_regime need B0, a batch size{at}"
+        if problem and problem not in errors:
+            errors.append(problem)
     return errors
 
 
@@ -258,6 +305,10 @@ def _sweep_value_ok(key: str, value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value >= 1
     if key == "width_factor":
         return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key == "ghost_batch":
+        return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 2)
+    if key in ("sqrt_lr", "adapt_regime"):
+        return isinstance(value, bool)
     if key == "weight_decay":
         return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
     if key in ("lr", "l2"):
@@ -287,6 +338,11 @@ def run_config(experiment: dict, point: dict) -> dict:
     """The experiment config with one sweep point applied (model, training, capture sections)."""
     cfg = copy.deepcopy({k: experiment[k] for k in ("model", "training", "capture")})
     for key, value in point.items():
+        if key == "condition":  # a named set of sweep values (the experiment's conditions)
+            for ckey, cvalue in experiment["conditions"][value].items():
+                section, field = SWEEP_KEYS[ckey]
+                cfg[section][field] = cvalue
+            continue
         section, field = SWEEP_KEYS[key]
         if section == "experiment":  # chooses an input (the dataset), not a setting of model or training
             continue

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from ..io.parameter_names import parameter_variables
+
 # the MI quantity of a stochastic layer -> its column stem
 MI_STEMS = {"I_XT": "ixz", "I_XT_given_Y": "ixz_given_y"}
 SUMMARIES = ("min", "mean", "last")
@@ -30,8 +32,9 @@ def weight_baselines(weights: xr.Dataset) -> dict[str, float]:
     ``weight``, one per layer; biases excluded).
     """
     last = weights.isel(epoch=-1)
-    n_parameters = int(sum(last[name].size for name in last.data_vars))
-    weight_names = [name for name in sorted(last.data_vars) if name.endswith("weight")]
+    params = parameter_variables(last)  # not buffers (batch norm's running statistics)
+    n_parameters = int(sum(last[name].size for name in params))
+    weight_names = [name for name in sorted(params) if name.endswith("weight")]
     norms = [float(np.linalg.norm(np.asarray(last[name].values))) for name in weight_names]
     if not norms:
         raise ValueError("weights store has no weight variables (names ending in 'weight')")

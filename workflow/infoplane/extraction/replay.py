@@ -12,12 +12,16 @@ from ..io.parameter_names import store_variable
 
 
 def load_epoch(model: nn.Module, weights: xr.Dataset, i: int) -> None:
-    """Load the i-th captured epoch of ``weights`` (the weights.zarr contract) into ``model``."""
+    """Load the i-th captured epoch of ``weights`` (the weights.zarr contract) into ``model``.
+
+    Parameters and buffers (batch norm's running statistics, which eval mode uses) both come from the store.
+    """
     state = {}
-    for name, _ in model.named_parameters():
-        var = store_variable(name)
+    params = dict(model.named_parameters())
+    for name in model.state_dict():  # parameters and persistent buffers
+        var, kind = store_variable(name), "parameter" if name in params else "buffer"
         if var not in weights:
-            raise ValueError(f"weights store has no variable {var!r} for parameter {name!r}")
+            raise ValueError(f"weights store has no variable {var!r} for {kind} {name!r}")
         state[name] = torch.from_numpy(np.asarray(weights[var].isel(epoch=i).values))
     model.load_state_dict(state)
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from .compression import compression_figure, generalisation_figure
 from .curves import gradients_figure, training_figure
+from .hoffer2017 import diffusion_figure, regime_accuracy_figure
 from .ib_generalisation import ib_generalisation_figure
 from .infoplane import infoplane_figure
 
@@ -16,6 +17,8 @@ FIGURES: dict[str, Callable] = {
     "compression": compression_figure,
     "generalisation": generalisation_figure,
     "ib_generalisation": ib_generalisation_figure,  # reads the per-model table too (its .tables)
+    "diffusion": diffusion_figure,  # reads the distance table (its .tables)
+    "regime_accuracy": regime_accuracy_figure,
 }
 
 

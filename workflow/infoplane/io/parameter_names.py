@@ -32,3 +32,11 @@ def parameter_name(variable: str) -> str:
     if m:
         return f"layers.{m.group(1)}.{m.group(2)}"
     return variable
+
+
+def parameter_variables(weights) -> list[str]:
+    """The variables of a weights store (an xarray Dataset) that hold parameters, not buffers.
+
+    Buffers (batch norm's running statistics) are stored with ``attrs["kind"] == "buffer"``.
+    """
+    return [name for name in weights.data_vars if weights[name].attrs.get("kind") != "buffer"]

@@ -20,6 +20,7 @@ from torch import nn
 
 from .factory import CapturedModel, FactoryError, build_factory_model
 from .mlp import ACTIVATIONS, MLP
+from .normalization import GhostBatchNorm1d
 from .stochastic import StochasticMLP, stochastic_conv
 
 
@@ -29,6 +30,8 @@ def _mlp(model_config: dict, dataset: xr.Dataset) -> nn.Module:
         hidden=[int(h) for h in model_config["hidden"]],
         n_classes=n_classes(dataset),
         activation=model_config["activation"],
+        batch_norm=bool(model_config.get("batch_norm", False)),
+        ghost_batch=model_config.get("ghost_batch"),
     )
 
 
@@ -88,6 +91,7 @@ __all__ = [
     "MLP",
     "CapturedModel",
     "FactoryError",
+    "GhostBatchNorm1d",
     "MODELS",
     "StochasticMLP",
     "stochastic_conv",

@@ -12,6 +12,8 @@ import math
 import torch
 from torch import nn
 
+from .normalization import batch_norms
+
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
@@ -29,9 +31,20 @@ class MLP(nn.Module):
 
     forward(x) returns the list of layer outputs [T_1, ..., T_L]: hidden activations, then the
     softmax probabilities (layer L). ``logits(x)`` returns the pre-softmax output for the loss.
+
+    ``batch_norm``: each hidden layer is [Linear, BatchNorm, activation] (Hoffer et al. 2017's F1),
+    the norms in ``norms``; ``ghost_batch``: their Ghost BN size (None: plain batch norm).
     """
 
-    def __init__(self, n_inputs: int, hidden: list[int], n_classes: int, activation: str = "tanh"):
+    def __init__(
+        self,
+        n_inputs: int,
+        hidden: list[int],
+        n_classes: int,
+        activation: str = "tanh",
+        batch_norm: bool = False,
+        ghost_batch: int | None = None,
+    ):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; known: {sorted(ACTIVATIONS)}")
@@ -39,6 +52,10 @@ class MLP(nn.Module):
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:], strict=True))
         act = ACTIVATIONS[activation]
         self.activation = act() if act is not None else nn.Identity()
+        if batch_norm:
+            self.norms = batch_norms(list(hidden), ghost_batch)
+        elif ghost_batch is not None:
+            raise ValueError("ghost_batch needs batch_norm")
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -54,8 +71,10 @@ class MLP(nn.Module):
     def forward_all(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Hidden activations, then the output logits."""
         outs = []
-        for layer in self.layers[:-1]:
-            x = self.activation(layer(x))
+        norms = getattr(self, "norms", None)
+        for i, layer in enumerate(self.layers[:-1]):
+            x = layer(x)
+            x = self.activation(norms[i](x) if norms is not None else x)
             outs.append(x)
         outs.append(self.layers[-1](x))
         return outs

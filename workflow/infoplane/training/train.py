@@ -23,6 +23,7 @@ from torch import nn
 from ..io import zarr_store
 from ..io.parameter_names import store_variable
 from .gradients import GradientMoments
+from .schedules import step_lr
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class TrainConfig:
     flush_every: int = 25  # captures between writes of the resumable state
     momentum: float = 0.0  # SGD momentum (ignored by adam)
     weight_decay: float = 0.0  # the optimiser's decoupled-from-loss decay (sgd and adam), unlike l2
+    lr_drop_epochs: tuple[int, ...] = ()  # step schedule: lr x lr_drop_factor at each (schedules.step_lr)
+    lr_drop_factor: float = 0.1
 
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
@@ -66,12 +69,20 @@ def make_optimizer(
 
 
 def weights_snapshot(model: nn.Module, epoch: int) -> xr.Dataset:
-    """One capture of every parameter tensor, with a leading ``epoch`` dim of length 1."""
+    """One capture of every parameter tensor, with a leading ``epoch`` dim of length 1.
+
+    Buffers (batch norm's running statistics, which eval mode uses) are captured too, with
+    ``attrs["kind"] = "buffer"``, so that a replay reproduces the model; parameters have kind "parameter".
+    """
     data = {}
-    for name, p in model.named_parameters():
+    params = dict(model.named_parameters())
+    for name, t in model.state_dict().items():  # parameters and persistent buffers
+        kind = "parameter" if name in params else "buffer"
         var = store_variable(name)  # layers.0.weight -> layer0_weight; other names verbatim
-        arr = p.detach().cpu().numpy()[None].astype(np.float32)
-        data[var] = (("epoch", *[f"{var}_dim{k}" for k in range(arr.ndim - 1)]), arr)
+        arr = t.detach().cpu().numpy()[None]  # shares memory with the live tensor: the astype copies
+        arr = arr.astype(np.float32 if arr.dtype.kind == "f" else arr.dtype, copy=True)
+        dims = ("epoch", *[f"{var}_dim{k}" for k in range(arr.ndim - 1)])
+        data[var] = xr.Variable(dims, arr, attrs={"kind": kind})
     return xr.Dataset(data, coords={"epoch": np.array([epoch], dtype=np.int64)})
 
 
@@ -184,6 +195,8 @@ def train(
                 _epoch_gradients(model, x_train, y_train, batch, cfg, moments, step=None, generator=shuffle)
         else:
             model.train()
+            for group in opt.param_groups:  # a function of the epoch: a resumed run gets the same rate
+                group["lr"] = step_lr(cfg.lr, epoch, cfg.lr_drop_epochs, cfg.lr_drop_factor)
             _epoch_gradients(
                 model, x_train, y_train, batch, cfg, moments if capturing else None, step=opt, generator=shuffle
             )
