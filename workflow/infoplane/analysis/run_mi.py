@@ -11,7 +11,9 @@ import xarray as xr
 
 from ..estimators import information_plane, resolve_device
 
-MI_COLUMNS = ["epoch", "layer", "quantity", "mi_bits", "ci_low_bits", "ci_high_bits", "n_samples", "seconds"]
+MI_COLUMNS = ["epoch", "layer", "quantity", "mi_bits", "ci_low_bits", "ci_high_bits", "n_samples", "seconds", "reliable"]
+# reliable: the verdict of the reliability protocol (preset key ``protocol: true``; infoplane.estimators.protocol),
+# True or False, empty where no check ran.
 # Methods of stochastic representations (infoplane.estimators.stochastic): X is uniform over a split of the
 # dataset's rows (the plane gets ``is_train``); ``stochastic`` reads each Gaussian layer's [loc | scale]
 # (``loc_layer{l}``, ``scale_layer{l}``) and skips layers without them.
@@ -106,6 +108,11 @@ def run_mi_table(
                 "ci_high_bits": np.nan if values["ci_high_bits"] is None else _kept(values["ci_high_bits"], ok),
                 "n_samples": n_samples,
                 "seconds": seconds / 2,
+                "reliable": pd.array(
+                    [None if v != v else bool(v) for v in _kept(values["reliable"], ok)] if "reliable" in values
+                    else [None] * int(ok.sum()),
+                    dtype="boolean",
+                ),
             })
             frames.append(frame)
     if not frames:
