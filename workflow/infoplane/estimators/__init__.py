@@ -16,9 +16,9 @@ import time
 from . import auto, binning, compression, gaussian, kde, knn, renyi, variational  # noqa: F401  (registers)
 from .base import ESTIMATORS, MIEstimate, as_tensor, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
+from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
 from .prepare import MARGINALS, prepare_marginals
 from .protocol import extrapolate
-from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
 from .stochastic import STOCHASTIC_QUANTITIES  # noqa: F401  (registers stochastic, noise_injected)
 
 __all__ = [
@@ -83,8 +83,18 @@ def estimate(
     xt, yt = prepare_marginals(xt, marginals), prepare_marginals(yt, marginals)
     if method == "auto":
         return auto.estimate_auto(
-            estimate, xt, yt, start=start, device=dev, ci=ci, ci_level=ci_level, seed=seed, marginals=marginals,
-            protocol=protocol, protocol_max_gamma=protocol_max_gamma, **params,
+            estimate,
+            xt,
+            yt,
+            start=start,
+            device=dev,
+            ci=ci,
+            ci_level=ci_level,
+            seed=seed,
+            marginals=marginals,
+            protocol=protocol,
+            protocol_max_gamma=protocol_max_gamma,
+            **params,
         )
     fn_params = dict(params)
     if accepts_seed(spec.fn):

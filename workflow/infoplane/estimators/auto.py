@@ -76,8 +76,9 @@ def choose(x: torch.Tensor, y: torch.Tensor, k: int = 3) -> tuple[list[tuple[str
     return [("ksg", knn), ("gaussian", {})], info, why
 
 
-def estimate_auto(estimate, xt, yt, *, start, device, ci, ci_level, seed, marginals, protocol, protocol_max_gamma,
-                  k: int = 3) -> MIEstimate:
+def estimate_auto(
+    estimate, xt, yt, *, start, device, ci, ci_level, seed, marginals, protocol, protocol_max_gamma, k: int = 3
+) -> MIEstimate:
     """The ``method="auto"`` branch of :func:`infoplane.estimators.estimate` (x, y already tensors)."""
     candidates, info, why = choose(xt, yt, k=k)
     from .prepare import prepare_marginals
@@ -86,14 +87,31 @@ def estimate_auto(estimate, xt, yt, *, start, device, ci, ci_level, seed, margin
     values = {m: estimate(m, xc, yc, device=device, ci=False, seed=seed, **p).mi_bits for m, p in candidates}
     method, params = max(candidates, key=lambda c: values[c[0]])
     use_protocol = protocol or info["n"] >= PROTOCOL_MIN_N
-    r = estimate(method, xc, yc, device=device, ci=ci or use_protocol, ci_level=ci_level, seed=seed,
-                 protocol=use_protocol, protocol_max_gamma=protocol_max_gamma, **params)
+    r = estimate(
+        method,
+        xc,
+        yc,
+        device=device,
+        ci=ci or use_protocol,
+        ci_level=ci_level,
+        seed=seed,
+        protocol=use_protocol,
+        protocol_max_gamma=protocol_max_gamma,
+        **params,
+    )
     if len(candidates) > 1:
         why.append(f"chose {method}: " + ", ".join(f"{m} {v:.3f} bits" for m, v in values.items()))
     why.append("interval: the reliability protocol's intercept" if use_protocol else "interval: subsampling")
     diagnostics = {**info, "chosen": method, "candidates_bits": values, "why": why, **r.diagnostics}
-    record = {"chosen": method, "chosen_params": params, "marginals": "copula", "seed": seed, "k": k,
-              "protocol": use_protocol, "ci_level": ci_level}
+    record = {
+        "chosen": method,
+        "chosen_params": params,
+        "marginals": "copula",
+        "seed": seed,
+        "k": k,
+        "protocol": use_protocol,
+        "ci_level": ci_level,
+    }
     return MIEstimate(
         mi_bits=r.mi_bits,
         ci_low_bits=r.ci_low_bits,

@@ -25,7 +25,6 @@ kNN and neural estimators than the choice among them on transformed-Gaussian tas
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 MARGINALS = ("none", "standardize", "copula")

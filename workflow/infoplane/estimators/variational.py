@@ -159,8 +159,24 @@ def variational_mi_nats(
     for attempt in range(retries + 1):
         s = int(seed) + 7919 * attempt
         try:
-            value = _fit_once(x, y, method, critic, hidden, layers, embed, steps, batch_size, lr, train_fraction,
-                              clip, ma_rate, s, grad_clip, patience)
+            value = _fit_once(
+                x,
+                y,
+                method,
+                critic,
+                hidden,
+                layers,
+                embed,
+                steps,
+                batch_size,
+                lr,
+                train_fraction,
+                clip,
+                ma_rate,
+                s,
+                grad_clip,
+                patience,
+            )
         except CriticDiverged as err:
             problems.append(f"seed {s}: {err}")
             continue
@@ -173,8 +189,24 @@ def variational_mi_nats(
     )
 
 
-def _fit_once(x, y, method, critic, hidden, layers, embed, steps, batch_size, lr, train_fraction, clip, ma_rate,
-              seed, grad_clip, patience) -> float:
+def _fit_once(
+    x,
+    y,
+    method,
+    critic,
+    hidden,
+    layers,
+    embed,
+    steps,
+    batch_size,
+    lr,
+    train_fraction,
+    clip,
+    ma_rate,
+    seed,
+    grad_clip,
+    patience,
+) -> float:
     n = x.shape[0]
     device = x.device
     g = torch.Generator(device="cpu")
@@ -207,8 +239,9 @@ def _fit_once(x, y, method, critic, hidden, layers, embed, steps, batch_size, lr
         torch.set_num_threads(threads)
 
 
-def _train_and_evaluate(model, method, x, y, tr, val, te, g, steps, batch_size, lr, clip, ma_rate, grad_clip,
-                        patience) -> float:
+def _train_and_evaluate(
+    model, method, x, y, tr, val, te, g, steps, batch_size, lr, clip, ma_rate, grad_clip, patience
+) -> float:
     device = x.device
     n_train = tr.shape[0]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -276,9 +309,7 @@ def _register(method: str, reference: str):
         retries: int = 2,
     ) -> float:
         settings = dict(critic=critic, hidden=hidden, layers=layers, embed=embed, steps=steps)
-        settings.update(
-            batch_size=batch_size, lr=lr, train_fraction=train_fraction, clip=clip, ma_rate=ma_rate
-        )
+        settings.update(batch_size=batch_size, lr=lr, train_fraction=train_fraction, clip=clip, ma_rate=ma_rate)
         settings.update(grad_clip=grad_clip, patience=patience, retries=retries)
         nats = variational_mi_nats(x, y, method, seed=seed, **settings)
         return nats * NATS_TO_BITS
