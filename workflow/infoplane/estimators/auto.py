@@ -86,7 +86,10 @@ def estimate_auto(
     xc, yc = prepare_marginals(xt, "copula"), prepare_marginals(yt, "copula")
     values = {m: estimate(m, xc, yc, device=device, ci=False, seed=seed, **p).mi_bits for m, p in candidates}
     method, params = max(candidates, key=lambda c: values[c[0]])
-    use_protocol = protocol or info["n"] >= PROTOCOL_MIN_N
+    # The protocol's smallest chunks must stay well above the dimension (the Gaussian estimator needs n > d + 1).
+    max_gamma = min(protocol_max_gamma, info["n"] // max(PROTOCOL_MIN_N // 10, 5 * (info["dim_x"] + info["dim_y"])))
+    use_protocol = protocol or (info["n"] >= PROTOCOL_MIN_N and max_gamma >= 4)
+    protocol_max_gamma = max_gamma if not protocol else protocol_max_gamma
     r = estimate(
         method,
         xc,

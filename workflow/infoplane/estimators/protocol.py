@@ -78,10 +78,18 @@ def extrapolate(
             f"n={n} and max_gamma={max_gamma} give {len(gammas)}"
         )
     means, sds, values = [], [], {}
-    for g in gammas:
+    for g in list(gammas):
         perm = torch.randperm(n, generator=cpu_generator(seed + 1000 * g)).to(x.device)
         size = n // g
-        chunk = [float(fn(x[perm[i * size : (i + 1) * size]], y[perm[i * size : (i + 1) * size]])) for i in range(g)]
+        try:
+            chunk = [
+                float(fn(x[perm[i * size : (i + 1) * size]], y[perm[i * size : (i + 1) * size]])) for i in range(g)
+            ]
+        except ValueError as err:
+            if g == 1 or len(means) < MIN_GAMMAS:
+                raise ValueError(f"the reliability protocol: chunks of {size} rows (gamma={g}) fail: {err}") from err
+            gammas = gammas[: len(means)]  # the method needs more rows than these chunks hold: stop here
+            break
         if not all(math.isfinite(v) for v in chunk):
             raise ValueError(f"the reliability protocol got a non-finite estimate on chunks of {size} rows (gamma={g})")
         values[g] = chunk
