@@ -84,7 +84,7 @@ def _bimodal_mi_bits() -> float:
 
 
 def _gauss(dx: int, dy: int, mi: float, sparse: bool = False) -> GaussianTask:
-    """Dense: every coordinate pair interacts and both sides are rotated; sparse: 2 pairs (1 in 2+2... 1+1), no rotation."""
+    """Dense: every coordinate pair interacts, both sides rotated; sparse: 2 pairs (1 pair in 2x2), no rotation."""
     if sparse:
         return GaussianTask(dx, dy, mi, n_interacting=min(2, dx, dy) if dx > 2 else 1, mixing_seed=None)
     return GaussianTask(dx, dy, mi)
