@@ -15,9 +15,11 @@ asymptotic regime at these sizes, and its number cannot be trusted.
    significant (|c| > 2 se(c)) and large next to the linear one (|c| g_max > ``max_curvature`` |b|),
    drop the largest gamma (its chunks are the smallest, furthest from the asymptotic regime), down
    to ``MIN_GAMMAS`` points.
-4. The intercept a of the line is the estimate; its interval is a +- z se(a), with the covariance
-   of the fit scaled up by the reduced chi-square where the points scatter more than their
-   variances say (the chunks of different gamma share rows, and residual curvature is bias).
+4. The intercept a of the line is the estimate; its interval is a +- sqrt((z se(a))^2 + (delta/2)^2),
+   with the covariance of the fit scaled up by the reduced chi-square where the points scatter more
+   than their variances say (the chunks of different gamma share rows, and residual curvature is
+   bias), and delta = a - m_1 the correction the extrapolation made: half of it counts as the
+   systematic error of the extrapolation itself.
 5. ``reliable`` is False, with the reason, when the line stays curved at ``MIN_GAMMAS`` points, or
    when the slope (the bias of the full-data estimate, to first order) is significant and more
    than ``max_slope`` of the estimate, or when extrapolating moves the estimate from the full-data
@@ -119,6 +121,8 @@ def extrapolate(
     z = float(special.ndtri(0.5 + level / 2))
     intercept = float(coef[0])
     correction = intercept - means[0]
+    # The extrapolation itself is uncertain: half of the correction it made counts as a systematic error.
+    half_width = math.hypot(z * se, 0.5 * correction)
     reasons = []
     if curved:
         reasons.append(
@@ -145,8 +149,9 @@ def extrapolate(
         "slope_bits_per_gamma": float(coef[1]),
         "curvature_ratio": float(abs(c) * g[-1] / abs(b)) if b != 0 else float("inf"),
         "intercept_se_bits": se,
+        "correction_bits": correction,
         "reduced_chi2": chi2 / dof if dof > 0 else float("nan"),
         "full_data_bits": means[0],
         "reason": "; ".join(reasons) if reasons else "linear in gamma, small extrapolation",
     }
-    return intercept, intercept - z * se, intercept + z * se, not reasons, diagnostics
+    return intercept, intercept - half_width, intercept + half_width, not reasons, diagnostics
