@@ -204,3 +204,20 @@ def test_auto_takes_the_mixed_estimator_for_labels():
     x = labels[:, None] + rng.standard_normal((600, 2))
     r = estimate("auto", x, labels)
     assert r.params["chosen"] == "ksg" and any("class labels" in w for w in r.diagnostics["why"])
+
+
+def test_the_mi_table_carries_the_verdict():
+    import xarray as xr
+    from infoplane.analysis import MI_COLUMNS, run_mi_table
+
+    rng = np.random.default_rng(0)
+    acts = xr.Dataset(
+        {"layer1": (("epoch", "sample", "unit_layer1"), rng.standard_normal((2, 300, 2)))}, coords={"epoch": [0, 5]}
+    )
+    data = xr.Dataset(
+        {"x": (("sample", "feature"), rng.standard_normal((300, 3))), "y": ("sample", rng.integers(0, 2, 300))}
+    )
+    checked = run_mi_table(acts, data, "gaussian", {"protocol": True}, device="cpu")
+    assert list(checked.columns) == MI_COLUMNS and checked["reliable"].notna().all()
+    plain = run_mi_table(acts, data, "gaussian", {}, device="cpu")
+    assert list(plain.columns) == MI_COLUMNS and plain["reliable"].isna().all()
