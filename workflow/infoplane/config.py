@@ -42,7 +42,7 @@ SWEEP_KEYS = {
 
 
 # keys of infoplane.estimators.estimate itself, valid in every preset
-ESTIMATE_KEYS = {"ci", "ci_resamples", "ci_fraction", "ci_level", "seed"}
+ESTIMATE_KEYS = {"ci", "ci_resamples", "ci_fraction", "ci_level", "seed", "marginals", "protocol", "protocol_max_gamma"}
 
 
 class ConfigError(ValueError):

@@ -104,3 +104,65 @@ rule estimator_speed:
         runtime=30,
     script:
         "../../scripts/estimator_speed.py"
+
+
+# The known-MI suite (infoplane.tasks.suite, 40 tasks of Czyz et al. 2023) x estimator presets. Not part of `all`.
+# Its size is config["estimator_benchmark"]["suite"]: n (5000 is the published criterion), seeds, tasks (null: all).
+_EB_SUITE = {
+    "n": 5000,
+    "seeds": [0],
+    "tasks": None,
+    "estimators": {
+        "ksg": {"method": "ksg", "k": 3},
+        "ksg_copula": {"method": "ksg", "k": 3, "marginals": "copula"},
+        "gaussian": {"method": "gaussian"},
+        "gaussian_copula": {"method": "gaussian", "marginals": "copula"},
+        "auto": {"method": "auto"},
+    },
+    "ci_resamples": 10,
+    **_EB.get("suite", {}),
+}
+
+
+rule estimator_suite:
+    output:
+        table="results/experiments/estimators/benchmark.csv",
+        summary="results/experiments/estimators/benchmark_summary.csv",
+    params:
+        n=_EB_SUITE["n"],
+        seeds=_EB_SUITE["seeds"],
+        tasks=_EB_SUITE["tasks"],
+        estimators=_EB_SUITE["estimators"],
+        ci_resamples=_EB_SUITE["ci_resamples"],
+        device=_EB["device"],
+    log:
+        "results/logs/estimator_benchmark/suite.log",
+    threads: 2
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=6000,
+        runtime=120,
+    script:
+        "../../scripts/estimator_suite.py"
+
+
+rule estimator_suite_figure:
+    input:
+        table="results/experiments/estimators/benchmark.csv",
+    output:
+        png=report(
+            "results/figures/estimators/benchmark.png",
+            caption="../report/benchmark.rst",
+            category="estimators",
+            labels={"figure": "benchmark"},
+        ),
+    log:
+        "results/logs/estimator_benchmark/suite_figure.log",
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../../scripts/estimator_suite_figure.py"

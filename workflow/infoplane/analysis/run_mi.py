@@ -12,6 +12,9 @@ import xarray as xr
 from ..estimators import information_plane, resolve_device
 
 MI_COLUMNS = ["epoch", "layer", "quantity", "mi_bits", "ci_low_bits", "ci_high_bits", "n_samples", "seconds"]
+MI_COLUMNS.append("reliable")
+# reliable: the verdict of the reliability protocol (preset key ``protocol: true``; infoplane.estimators.protocol),
+# True or False, empty where no check ran.
 # Methods of stochastic representations (infoplane.estimators.stochastic): X is uniform over a split of the
 # dataset's rows (the plane gets ``is_train``); ``stochastic`` reads each Gaussian layer's [loc | scale]
 # (``loc_layer{l}``, ``scale_layer{l}``) and skips layers without them.
@@ -30,6 +33,12 @@ def layer_numbers(activations: xr.Dataset) -> list[int]:
 
 def _kept(values: torch.Tensor, ok: np.ndarray) -> np.ndarray:
     return values.cpu().numpy()[ok]
+
+
+def _reliable(values: dict, ok: np.ndarray) -> pd.arrays.BooleanArray:
+    """The protocol's verdict per kept epoch: True, False, or missing where no check ran."""
+    flags = _kept(values["reliable"], ok) if values.get("reliable") is not None else np.full(int(ok.sum()), np.nan)
+    return pd.array([None if v != v else bool(v) for v in flags], dtype="boolean")
 
 
 def run_mi_table(
@@ -97,6 +106,7 @@ def run_mi_table(
             if not ok.any():
                 continue
         for quantity, values in result.items():
+            reliable = _reliable(values, ok)
             frame = pd.DataFrame({
                 "epoch": epochs[keep][ok],
                 "layer": layer,
@@ -106,6 +116,7 @@ def run_mi_table(
                 "ci_high_bits": np.nan if values["ci_high_bits"] is None else _kept(values["ci_high_bits"], ok),
                 "n_samples": n_samples,
                 "seconds": seconds / 2,
+                "reliable": reliable,
             })
             frames.append(frame)
     if not frames:

@@ -10,16 +10,20 @@ Every method takes numpy arrays or torch tensors on any device and returns an
 
 from __future__ import annotations
 
+import math
 import time
 
-from . import binning, compression, gaussian, kde, knn, renyi, variational  # noqa: F401  (registers)
+from . import auto, binning, compression, gaussian, kde, knn, renyi, variational  # noqa: F401  (registers)
 from .base import ESTIMATORS, MIEstimate, as_tensor, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
+from .prepare import MARGINALS, prepare_marginals
+from .protocol import extrapolate
 from .stochastic import STOCHASTIC_QUANTITIES  # noqa: F401  (registers stochastic, noise_injected)
 
 __all__ = [
     "ESTIMATORS",
+    "MARGINALS",
     "MIEstimate",
     "PLANE_METHODS",
     "QUANTITIES",
@@ -42,6 +46,9 @@ def estimate(
     ci_fraction: float = 0.5,
     ci_level: float = 0.95,
     seed: int = 0,
+    marginals: str = "none",
+    protocol: bool = False,
+    protocol_max_gamma: int = 10,
     **params,
 ) -> MIEstimate:
     """Estimate I(X;Y) in bits with ``method`` and its ``params``, with a confidence interval.
@@ -54,6 +61,13 @@ def estimate(
     x n rows) for kNN, kernel, binning, Gaussian and Renyi methods; ``ci_resamples`` critic
     seeds (default 5) for variational ones, whose point estimate is then the mean over seeds.
     seed: seeds every random choice (subsets, jitter, critics); same seed, same result on CPU.
+    marginals: ``"none"``, ``"standardize"`` or ``"copula"``: the MI-preserving step of
+    :mod:`infoplane.estimators.prepare`, applied to x and y (not to labels) before any method.
+    protocol: run the reliability protocol of :mod:`infoplane.estimators.protocol` (Abdelaleem et
+    al. 2025) on 1..``protocol_max_gamma`` disjoint chunks instead of ``ci``: the estimate is the
+    extrapolation to infinite data, its interval that of the intercept, and the result's
+    ``reliable`` flag and ``diagnostics`` say whether the check passed and why.
+    ``method="auto"`` chooses the method from the data (:mod:`infoplane.estimators.auto`).
     """
     if method not in ESTIMATORS:
         raise ValueError(f"unknown estimator method {method!r}; known: {sorted(ESTIMATORS)}")
@@ -66,12 +80,36 @@ def estimate(
         raise ValueError(f"x and y must have the same number of samples, got {xt.shape[0]} and {yt.shape[0]}")
     if not 0.0 < ci_level < 1.0:
         raise ValueError(f"ci_level must lie strictly between 0 and 1, got {ci_level}")
+    xt, yt = prepare_marginals(xt, marginals), prepare_marginals(yt, marginals)
+    if method == "auto":
+        return auto.estimate_auto(
+            estimate,
+            xt,
+            yt,
+            start=start,
+            device=dev,
+            ci=ci,
+            ci_level=ci_level,
+            seed=seed,
+            marginals=marginals,
+            protocol=protocol,
+            protocol_max_gamma=protocol_max_gamma,
+            **params,
+        )
     fn_params = dict(params)
     if accepts_seed(spec.fn):
         fn_params["seed"] = seed
     low = high = None
+    reliable, diagnostics = None, {}
     record = dict(params)
-    if ci and spec.ci == "seeds":
+    if marginals != "none":
+        record["marginals"] = marginals
+    if protocol:
+        mi, low, high, reliable, diagnostics = extrapolate(
+            lambda a, b: spec.fn(a, b, **fn_params), xt, yt, max_gamma=protocol_max_gamma, level=ci_level, seed=seed
+        )
+        record.update(protocol=True, protocol_max_gamma=protocol_max_gamma, ci_level=ci_level)
+    elif ci and spec.ci == "seeds":
         s = 5 if ci_resamples is None else ci_resamples
         if s < 2:
             raise ValueError(f"ci_resamples must be >= 2 for seed intervals, got {s}")
@@ -95,6 +133,12 @@ def estimate(
             )
             record.update(ci="subsample", ci_resamples=b, ci_fraction=ci_fraction, ci_level=ci_level)
     record["seed"] = seed
+    for what, value in (("estimate", mi), ("interval's lower end", low), ("interval's upper end", high)):
+        if value is not None and not math.isfinite(value):
+            raise ValueError(
+                f"{method} gave a non-finite {what} ({value}) on n={int(xt.shape[0])} samples; "
+                "try marginals='copula' (heavy tails) or another method"
+            )
     return MIEstimate(
         mi_bits=mi,
         ci_low_bits=low,
@@ -103,4 +147,6 @@ def estimate(
         seconds=time.perf_counter() - start,
         method=method,
         params=record,
+        reliable=reliable,
+        diagnostics=diagnostics,
     )

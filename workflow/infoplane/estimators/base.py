@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .prepare import jitter, standardize_columns  # noqa: F401  (the shared preprocessing; re-exported)
+
 EstimatorFn = Callable[..., float]
 
 
@@ -29,6 +31,9 @@ class MIEstimate:
     n_samples: the number of (x, y) pairs used.
     seconds: wall time of the whole call, interval included.
     method, params: exactly what produced the number.
+    reliable: the verdict of a reliability check where one ran (the extrapolation protocol of
+    :mod:`.protocol`, or ``method="auto"``), else None.
+    diagnostics: what the check saw, and why the estimate is (un)reliable ({} when none ran).
     """
 
     mi_bits: float
@@ -38,6 +43,8 @@ class MIEstimate:
     seconds: float
     method: str
     params: dict[str, Any]
+    reliable: bool | None = None
+    diagnostics: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -142,25 +149,6 @@ def row_chunks(
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     for start in range(0, n_rows, chunk_size):
         yield slice(start, min(start + chunk_size, n_rows))
-
-
-def standardize_columns(a: torch.Tensor) -> torch.Tensor:
-    """Centre every column and divide it by its standard deviation (ddof 0; constant columns kept at 0)."""
-    a = a - a.mean(dim=0, keepdim=True)
-    std = a.std(dim=0, unbiased=False, keepdim=True)
-    return a / torch.where(std > 0, std, torch.ones_like(std))
-
-
-def jitter(a: torch.Tensor, noise: float, generator: torch.Generator | None) -> torch.Tensor:
-    """Add ``noise`` x (column std) x N(0, 1) to ``a`` (breaks ties between duplicate points)."""
-    if noise == 0:
-        return a
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
-    std = a.std(dim=0, unbiased=False, keepdim=True)
-    std = torch.where(std > 0, std, torch.ones_like(std))
-    eps = torch.randn(a.shape, generator=generator, dtype=a.dtype, device="cpu").to(a.device)
-    return a + noise * std * eps
 
 
 def cpu_generator(seed: int) -> torch.Generator:

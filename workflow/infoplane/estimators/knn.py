@@ -39,12 +39,11 @@ from .base import (
     check_positive_int,
     cpu_generator,
     is_labels,
-    jitter,
     register,
     row_chunks,
-    standardize_columns,
 )
 from .intervals import centre_on_subsample_mean
+from .prepare import jitter, standardize_columns
 
 METRICS = ("chebyshev", "euclidean")
 PRECISIONS = {"float32": torch.float32, "float64": torch.float64}
@@ -54,7 +53,11 @@ DIRECT_DIMS = 4
 
 
 def _prepare(a: torch.Tensor, standardize: bool, noise: float, generator, precision: str) -> torch.Tensor:
-    """Centre (and optionally scale) columns in float64, jitter, then cast to the working precision."""
+    """Centre (and optionally scale) columns in float64, jitter, then cast to the working precision.
+
+    The scaling is the shared step of :mod:`.prepare` (``marginals: standardize``); ``standardize``
+    stays a KSG parameter because KSG's default result depends on it (scale-free max-norm balls).
+    """
     dtype = PRECISIONS[check_choice(precision, "precision", PRECISIONS)]
     a = a.to(torch.float64)
     a = standardize_columns(a) if standardize else a - a.mean(dim=0, keepdim=True)

@@ -23,6 +23,7 @@ from .kde import BOUNDS
 from .kde import PRECISIONS as KDE_PRECISIONS
 from .knn import METRICS
 from .knn import PRECISIONS as KNN_PRECISIONS
+from .prepare import MARGINALS
 from .variational import CRITICS
 
 
@@ -74,6 +75,9 @@ RULES: dict[str, Rule] = {
     "ci_fraction": FRACTION,
     "ci_level": FRACTION,
     "seed": integer(0),
+    "marginals": choice(MARGINALS),
+    "protocol": BOOLEAN,
+    "protocol_max_gamma": integer(4),
     # binning
     "bins": integer(2),
     "range": choice(RANGES),
@@ -112,6 +116,9 @@ RULES: dict[str, Rule] = {
     "train_fraction": FRACTION,
     "clip": number(above=0),
     "ma_rate": number(above=0, at_most=1),
+    "grad_clip": number(above=0),
+    "patience": integer(1),
+    "retries": integer(0),
 }
 
 # (method, parameter) -> the rule where a method means something else by a shared name; None: unchecked.

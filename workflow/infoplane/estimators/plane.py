@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 
 from .binning import binned_plane_bits
+from .prepare import prepare_marginals
 
 QUANTITIES = ("I_XT", "I_TY")
 
@@ -46,16 +47,20 @@ def _binning_plane(activations, inputs, labels, **params) -> PlaneResult:
 def _generic_plane(method: str, activations, inputs, labels, **params) -> PlaneResult:
     from . import estimate  # late import: the package imports this module
 
-    out: dict[str, dict[str, list]] = {q: {"mi_bits": [], "ci_low_bits": [], "ci_high_bits": []} for q in QUANTITIES}
+    keys = ("mi_bits", "ci_low_bits", "ci_high_bits", "reliable")
+    out: dict[str, dict[str, list]] = {q: {k: [] for k in keys} for q in QUANTITIES}
     for t in activations:
         for q, (a, b) in {"I_XT": (inputs, t), "I_TY": (t, labels)}.items():
             r = estimate(method, a, b, device=activations.device, **params)
             out[q]["mi_bits"].append(r.mi_bits)
             out[q]["ci_low_bits"].append(float("nan") if r.ci_low_bits is None else r.ci_low_bits)
             out[q]["ci_high_bits"].append(float("nan") if r.ci_high_bits is None else r.ci_high_bits)
+            out[q]["reliable"].append(float("nan") if r.reliable is None else float(r.reliable))
     result: PlaneResult = {}
     for q, cols in out.items():
         result[q] = {k: torch.tensor(v, dtype=torch.float64) for k, v in cols.items()}
+        if all(v != v for v in cols["reliable"]):
+            del result[q]["reliable"]  # no check ran: the same result as methods with a batched plane
     return result
 
 
@@ -66,7 +71,15 @@ def information_plane(
 
     method: an estimator name (``binning``, ``kde``, ``ksg``, ...).
     activations: (E, n, d) the layer at E epochs; inputs: (n, dx); labels: (n,) integers.
+    ``marginals`` (see :mod:`.prepare`) applies to batched plane methods too, per epoch; with
+    ``protocol=True`` every method takes the per-epoch path of :func:`infoplane.estimators.estimate`,
+    and each quantity gains ``reliable`` (E,): 1.0, 0.0, or NaN where no check ran.
     """
-    if method in PLANE_METHODS:
+    marginals = params.get("marginals", "none")
+    if method in PLANE_METHODS and not params.get("protocol", False):
+        params = {k: v for k, v in params.items() if k != "marginals"}
+        if marginals != "none":
+            activations = torch.stack([prepare_marginals(t, marginals) for t in activations])
+            inputs = prepare_marginals(inputs, marginals)
         return PLANE_METHODS[method](activations, inputs, labels, **params)
     return _generic_plane(method, activations, inputs, labels, **params)

@@ -20,6 +20,7 @@ initialisation and new batches.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import torch
@@ -29,6 +30,7 @@ from .base import NATS_TO_BITS, check_choice, check_min_samples, check_positive_
 from .gaussian import one_hot
 
 CRITICS = ("separable", "concat")
+log = logging.getLogger(__name__)
 
 
 def _mlp(d_in: int, hidden: int, d_out: int, layers: int) -> nn.Sequential:
@@ -109,6 +111,10 @@ def _evaluate(method: str, s: torch.Tensor, clip: float) -> torch.Tensor:
     return dv_bound(s)
 
 
+class CriticDiverged(ValueError):
+    """A critic whose loss or bound became non-finite (NaN or inf) on every seed tried."""
+
+
 def variational_mi_nats(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -124,27 +130,92 @@ def variational_mi_nats(
     clip: float = 5.0,
     ma_rate: float = 0.01,
     seed: int = 0,
+    grad_clip: float = 10.0,
+    patience: int = 10,
+    retries: int = 2,
 ) -> float:
     """Train a critic on a random ``train_fraction`` of the rows, return its bound on the rest (nats).
 
-    x: (n, dx), y: (n, dy) floats or (n,) labels (one-hot encoded).
+    x: (n, dx), y: (n, dy) floats or (n,) labels (one-hot encoded). Inputs are standardised with the
+    training rows' mean and std. Training clips the gradient norm at ``grad_clip`` and stops early:
+    a tenth of the training rows is held out for validation, the bound is evaluated there every
+    ``steps // 20`` steps, training stops after ``patience`` evaluations without improvement, and
+    the critic with the best validation bound is the one evaluated on the held-out rows. A critic
+    whose loss or bound becomes non-finite is discarded and retrained with a new seed, up to
+    ``retries`` times; then :class:`CriticDiverged` is raised. A diverged critic never gives a number.
     """
     check_choice(method, "method", BOUNDS)
     check_choice(critic, "critic", CRITICS)
     steps = check_positive_int(steps, "steps")
     batch_size = check_positive_int(batch_size, "batch_size", minimum=2)
+    retries = check_positive_int(retries, "retries", minimum=0)
     if not 0.0 < train_fraction < 1.0:
         raise ValueError(f"train_fraction must lie strictly between 0 and 1, got {train_fraction}")
     if is_labels(y):
         y = one_hot(y)
     n = x.shape[0]
     check_min_samples(n, 8, f"the {method} estimator")
+    problems = []
+    for attempt in range(retries + 1):
+        s = int(seed) + 7919 * attempt
+        try:
+            value = _fit_once(
+                x,
+                y,
+                method,
+                critic,
+                hidden,
+                layers,
+                embed,
+                steps,
+                batch_size,
+                lr,
+                train_fraction,
+                clip,
+                ma_rate,
+                s,
+                grad_clip,
+                patience,
+            )
+        except CriticDiverged as err:
+            problems.append(f"seed {s}: {err}")
+            continue
+        if attempt:
+            log.warning("%s: critic diverged on %d seed(s) and was retrained: %s", method, attempt, "; ".join(problems))
+        return value
+    raise CriticDiverged(
+        f"{method}: the critic diverged on all {retries + 1} seeds tried ({'; '.join(problems)}); "
+        "try marginals='copula' (heavy tails), a smaller lr, or another method"
+    )
+
+
+def _fit_once(
+    x,
+    y,
+    method,
+    critic,
+    hidden,
+    layers,
+    embed,
+    steps,
+    batch_size,
+    lr,
+    train_fraction,
+    clip,
+    ma_rate,
+    seed,
+    grad_clip,
+    patience,
+) -> float:
+    n = x.shape[0]
     device = x.device
     g = torch.Generator(device="cpu")
     g.manual_seed(int(seed))
     perm = torch.randperm(n, generator=g).to(device)
     n_train = min(max(int(round(train_fraction * n)), 2), n - 2)
     tr, te = perm[:n_train], perm[n_train:]
+    n_val = n_train // 10 if n_train >= 40 else 0
+    val, fit = tr[:n_val], tr[n_val:]
     x, y = x.to(torch.float32), y.to(torch.float32)
     mx, sx = x[tr].mean(0), x[tr].std(0).clamp(min=1e-8)
     my, sy = y[tr].mean(0), y[tr].std(0).clamp(min=1e-8)
@@ -162,18 +233,23 @@ def variational_mi_nats(
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
-        return _train_and_evaluate(model, method, x, y, tr, te, g, steps, batch_size, lr, clip, ma_rate)
+        settings = (steps, batch_size, lr, clip, ma_rate, grad_clip, patience)
+        return _train_and_evaluate(model, method, x, y, fit, val, te, g, *settings)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train_and_evaluate(model, method, x, y, tr, te, g, steps, batch_size, lr, clip, ma_rate) -> float:
+def _train_and_evaluate(
+    model, method, x, y, tr, val, te, g, steps, batch_size, lr, clip, ma_rate, grad_clip, patience
+) -> float:
     device = x.device
     n_train = tr.shape[0]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     b = min(batch_size, n_train)
     ma = None
-    for _ in range(steps):
+    every = max(steps // 20, 1)
+    best, best_state, stale = -math.inf, None, 0
+    for step in range(steps):
         idx = tr[torch.randint(0, n_train, (b,), generator=g).to(device)]
         s = model.scores(x[idx], y[idx])
         if method == "mine":
@@ -187,12 +263,29 @@ def _train_and_evaluate(model, method, x, y, tr, te, g, steps, batch_size, lr, c
             loss = -(js + (dv_bound(s, clip) - js).detach())
         else:
             loss = -_evaluate(method, s, clip)
+        if not torch.isfinite(loss):
+            raise CriticDiverged(f"non-finite training loss at step {step}")
         opt.zero_grad()
         loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         opt.step()
+        if val.numel() >= 2 and ((step + 1) % every == 0 or step + 1 == steps):
+            with torch.no_grad():
+                v = float(_evaluate(method, model.scores(x[val], y[val]).to(torch.float64), clip))
+            if math.isfinite(v) and v > best:
+                best, stale = v, 0
+                best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}
+            else:
+                stale += 1
+                if stale >= patience:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
     with torch.no_grad():
-        s = model.scores(x[te], y[te]).to(torch.float64)
-        return float(_evaluate(method, s, clip))
+        value = float(_evaluate(method, model.scores(x[te], y[te]).to(torch.float64), clip))
+    if not math.isfinite(value):
+        raise CriticDiverged(f"non-finite bound ({value}) on the held-out rows")
+    return value
 
 
 def _register(method: str, reference: str):
@@ -211,11 +304,13 @@ def _register(method: str, reference: str):
         clip: float = 5.0,
         ma_rate: float = 0.01,
         seed: int = 0,
+        grad_clip: float = 10.0,
+        patience: int = 10,
+        retries: int = 2,
     ) -> float:
         settings = dict(critic=critic, hidden=hidden, layers=layers, embed=embed, steps=steps)
-        settings.update(
-            batch_size=batch_size, lr=lr, train_fraction=train_fraction, clip=clip, ma_rate=ma_rate
-        )
+        settings.update(batch_size=batch_size, lr=lr, train_fraction=train_fraction, clip=clip, ma_rate=ma_rate)
+        settings.update(grad_clip=grad_clip, patience=patience, retries=retries)
         nats = variational_mi_nats(x, y, method, seed=seed, **settings)
         return nats * NATS_TO_BITS
 
@@ -225,6 +320,8 @@ def _register(method: str, reference: str):
         f"random train split and evaluated on the held-out rows ({reference}).\n\n"
         "x: (n, dx); y: (n, dy) or (n,) labels. critic: 'separable' g(x).h(y) or 'concat' MLP([x, y]);\n"
         "steps of Adam (lr) on batches of batch_size; clip: SMILE's tau; ma_rate: MINE's average rate.\n"
+        "grad_clip: gradient-norm clip; patience: early stopping on a validation split (evaluations without\n"
+        "improvement); retries: new seeds for a diverged critic before CriticDiverged is raised.\n"
         "seed: split, initialisation and batches."
     )
     return fn

@@ -237,12 +237,18 @@ def _transformed(transform: str):
     return make
 
 
+from .transforms import half_cube, wiggly  # noqa: E402  (more maps of Czyz et al. 2023)
+
+TRANSFORMS.update(half_cube=half_cube, wiggly=wiggly)
+
 TASKS: dict[str, Callable[..., object]] = {
     "gaussian": GaussianTask,
     "normal_cdf": _transformed("normal_cdf"),
     "asinh": _transformed("asinh"),
     "cube": _transformed("cube"),
     "spiral": _transformed("spiral"),
+    "half_cube": _transformed("half_cube"),
+    "wiggly": _transformed("wiggly"),
     "student_t": StudentTTask,
     "additive_uniform": AdditiveUniformTask,
 }
