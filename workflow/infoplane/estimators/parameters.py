@@ -89,6 +89,8 @@ RULES: dict[str, Rule] = {
     "chunk_size": integer(1, nullable=True),
     "components": integer(1),
     "components_y": integer(1, nullable=True),
+    # weighted Kozachenko-Leonenko
+    "whitened": BOOLEAN,
     # kernel-density bounds
     "noise_variance": number(above=0),
     "relative_noise_variance": number(above=0),
