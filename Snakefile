@@ -26,6 +26,7 @@ include: "workflow/rules/generalisation.smk"
 include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/estimator_benchmark.smk"
 include: "workflow/rules/variational_limits.smk"
+include: "workflow/rules/lossy_compression.smk"
 
 
 rule all:

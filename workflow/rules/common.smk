@@ -32,8 +32,8 @@ RESULTS = "results"
 
 
 wildcard_constraints:
-    # variational_limits is the staircase benchmark's folder (variational_limits.smk), not an experiment
-    experiment=r"(?!variational_limits\b)[A-Za-z0-9_]+",
+    # variational_limits and lossy_compression are benchmark folders (their .smk files), not experiments
+    experiment=r"(?!variational_limits\b|lossy_compression\b)[A-Za-z0-9_]+",
     dataset=r"[A-Za-z0-9_]+",
     estimator=r"[A-Za-z0-9_]+",
     figure=r"[A-Za-z0-9_]+",
