@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -144,6 +145,8 @@ def _semantic_errors(config: dict) -> list[str]:
             errors.append(f"{where}.model.{key}: only a model.factory network takes it; set model.factory")
         elif exp["model"]["name"] not in MODELS:
             errors.append(f"{where}.model.name: unknown model {exp['model']['name']!r}; known: {sorted(MODELS)}")
+        if exp["model"]["name"] == "noisy_conv" and not exp["model"].get("factory"):
+            errors.extend(_conv_errors(where, exp, config["datasets"]))
         activations = exp["sweep"].get("activation", [exp["model"]["activation"]])
         if exp["model"].get("factory"):
             activations = []  # a user's network: no activation key (a swept one is an error above)
@@ -186,6 +189,30 @@ def _semantic_errors(config: dict) -> list[str]:
             bad = [v for v in values if not _sweep_value_ok(key, v)]
             if bad:
                 errors.append(f"{where}.sweep.{key}: invalid values {bad}")
+    return errors
+
+
+# Features per sample of the generated datasets, known before any is made (file datasets: unknown).
+GENERATOR_FEATURES = {"digits": 64, "mnist": 784, "tishby12": 12, "blobs": 2}
+
+
+def _conv_errors(where: str, exp: dict, datasets: dict) -> list[str]:
+    """A noisy_conv model needs square images that survive its poolings: say so before any job runs."""
+    from .models.conv import conv_output_side
+
+    errors = []
+    for name in {exp["dataset"], *[d for d in exp["sweep"].get("dataset", []) if isinstance(d, str)]}:
+        features = GENERATOR_FEATURES.get(datasets.get(name, {}).get("generator"))
+        if features is None:
+            continue
+        side = math.isqrt(features)
+        if side * side != features:
+            errors.append(f"{where}.model.name: noisy_conv needs square images; {name!r} has {features} features")
+            continue
+        try:
+            conv_output_side(side, len(exp["model"]["channels"]), key=f"{where}.model.channels")
+        except ValueError as err:
+            errors.append(f"{err} (dataset {name!r})")
     return errors
 
 

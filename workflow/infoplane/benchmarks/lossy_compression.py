@@ -70,7 +70,9 @@ def settings_errors(settings: dict, key: str = "lossy_compression") -> list[str]
     for group in ("estimators", "raw_estimators"):
         for name in settings[group]:
             if name not in settings["presets"]:
-                errors.append(f"{key}.{group}: {name!r} is not a preset of {key}.presets ({sorted(settings['presets'])})")
+                errors.append(
+                    f"{key}.{group}: {name!r} is not a preset of {key}.presets ({sorted(settings['presets'])})"
+                )
     from ..estimators import ESTIMATORS
     from ..estimators.parameters import parameter_errors
 
@@ -121,8 +123,8 @@ def run_point(family: str, source: str, mi_nats: float, seed: int, compressors: 
         method = spec.pop("method")
         a, b = codes[kind]
         start = time.perf_counter()
-        r = estimate(method, a, b, device=settings["device"], ci_resamples=int(settings["ci_resamples"]), seed=int(seed),
-                     **spec)  # fmt: skip
+        n_sub = int(settings["ci_resamples"])
+        r = estimate(method, a, b, device=settings["device"], ci_resamples=n_sub, seed=int(seed), **spec)
         report = compressors[kind].report if kind else {}
         rows.append({
             "family": family, "source": source, "pipeline": name, "compressor": kind or "none",
@@ -133,11 +135,13 @@ def run_point(family: str, source: str, mi_nats: float, seed: int, compressors: 
             "compressor_relative_error": float(report.get("relative_error", 0.0)),
             "compressor_converged": bool(report.get("converged", True)),
         })  # fmt: skip
-        log.info("%s %s I=%.2f nats seed %d %s: %.3f bits [%.3f, %.3f] (truth %.3f) in %.1f s", family, source,
-                 mi_nats, seed, name, r.mi_bits, r.ci_low_bits, r.ci_high_bits, mi_nats / LN2, rows[-1]["seconds"])  # fmt: skip
+        log.info("%s %s I=%.2f nats seed %d %s: %.3f bits [%.3f, %.3f] (truth %.3f) in %.1f s", family, source, mi_nats,
+                 seed, name, r.mi_bits, r.ci_low_bits, r.ci_high_bits, mi_nats / LN2, rows[-1]["seconds"])  # fmt: skip
     return pd.DataFrame(rows)
 
 
 def within_tolerance(estimate_bits, truth_bits, abs_bits: float = 0.25, rel: float = 0.15):
     """|estimate - truth| <= max(abs_bits, rel x truth), elementwise."""
-    return np.abs(np.asarray(estimate_bits) - np.asarray(truth_bits)) <= np.maximum(abs_bits, rel * np.asarray(truth_bits))
+    return np.abs(np.asarray(estimate_bits) - np.asarray(truth_bits)) <= np.maximum(
+        abs_bits, rel * np.asarray(truth_bits)
+    )

@@ -145,7 +145,9 @@ def fit_autoencoder(
             val_err = relative_error(val.double(), model(val).double())
         history.append(val_err)
         if log is not None:
-            log(f"epoch {epoch + 1}/{epochs}: train mse {total / len(train):.4g}, held-out relative error {val_err:.4g}")
+            log(
+                f"epoch {epoch + 1}/{epochs}: train mse {total / len(train):.4g}, held-out relative error {val_err:.4g}"
+            )
     final = history[-1] if history else 1.0
     converged = final <= max_relative_error
     config = {"shape": list(shape), "latent_dim": latent_dim, "channels": [int(c) for c in channels],
