@@ -16,10 +16,21 @@ torch.set_num_threads(sm.threads)
 preset = dict(sm.params.preset)
 method = preset.pop("method")
 run = f"{sm.wildcards.experiment}/{sm.wildcards.run}"
+dataset = load_store(sm.input.dataset, "dataset store")
+inputs = None
+if preset.pop("x_compressor", None) is not None:  # X as the codes of a compressor fitted once (its own artifact)
+    from infoplane.compressors import load_compressor
+
+    compressor = load_compressor(sm.input.x_compressor)
+    inputs = compressor.encode(dataset["x"].values.reshape(dataset.sizes["sample"], -1)).numpy()
+    log.info("X compressed by %s (%s): %s", sm.input.x_compressor, compressor.report["kind"],
+             {k: v for k, v in compressor.report.items() if k != "history"})  # fmt: skip
+    if not compressor.report["converged"]:
+        log.warning("the compressor of X did not converge: I(X;T) is estimated through a poor reconstruction")
 table = run_mi_table(
     load_store(sm.input.activations, "activations store"),
-    load_store(sm.input.dataset, "dataset store"),
-    method, preset, device=sm.params.device, run=run, on_nonfinite=sm.params.on_nonfinite, log=log,
-)
+    dataset,
+    method, preset, device=sm.params.device, run=run, on_nonfinite=sm.params.on_nonfinite, log=log, inputs=inputs,
+)  # fmt: skip
 table.to_csv(sm.output.table, index=False)
 log.info("%s with %s: %d rows in %.2f s", run, sm.wildcards.estimator, len(table), table["seconds"].sum())

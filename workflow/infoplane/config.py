@@ -39,6 +39,8 @@ SWEEP_KEYS = {
 
 # keys of infoplane.estimators.estimate itself, valid in every preset
 ESTIMATE_KEYS = {"ci", "ci_resamples", "ci_fraction", "ci_level", "seed"}
+# Preset keys for the estimate job, not the estimator: x_compressor replaces X by its codes (rules/compressors.smk).
+JOB_KEYS = {"x_compressor"}
 
 
 class ConfigError(ValueError):
@@ -122,7 +124,7 @@ def _semantic_errors(config: dict) -> list[str]:
             errors.append(f"estimators.{name}.method: unknown estimator {method!r}; known: {sorted(ESTIMATORS)}")
             continue
         accepted = set(inspect.signature(ESTIMATORS[method].fn).parameters) - {"x", "y"}
-        accepted |= ESTIMATE_KEYS
+        accepted |= ESTIMATE_KEYS | JOB_KEYS
         if method in PLANE_METHODS:
             accepted |= set(inspect.signature(PLANE_METHODS[method]).parameters) - {"activations", "inputs", "labels"}
         if not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(ESTIMATORS[method].fn).parameters.values()):

@@ -61,6 +61,14 @@ def dataset_store(wildcards):
     return f"{RESULTS}/datasets/{name}.zarr"
 
 
+def x_compressor_input(wildcards):
+    """{x_compressor: path} when the estimator preset compresses X once (rules/compressors.smk), else {}."""
+    if not CONFIG["estimators"][wildcards.estimator].get("x_compressor"):
+        return {}
+    name = Path(dataset_store(wildcards)).stem
+    return {"x_compressor": f"{RESULTS}/compressors/{name}/x_for_{wildcards.estimator}.pt"}
+
+
 def experiment_tables(names, experiment_name):
     """{name: path} of per-experiment tables (e.g. generalisation) that a claim set or figure reads."""
     return {name: f"{RESULTS}/experiments/{experiment_name}/{name}.csv" for name in names}

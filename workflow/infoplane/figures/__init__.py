@@ -8,6 +8,7 @@ from .compression import compression_figure, generalisation_figure
 from .curves import gradients_figure, training_figure
 from .ib_generalisation import ib_generalisation_figure
 from .infoplane import infoplane_figure
+from .mi_epochs import mi_epochs_figure
 
 FIGURES: dict[str, Callable] = {
     "infoplane": infoplane_figure,
@@ -16,6 +17,7 @@ FIGURES: dict[str, Callable] = {
     "compression": compression_figure,
     "generalisation": generalisation_figure,
     "ib_generalisation": ib_generalisation_figure,  # reads the per-model table too (its .tables)
+    "mi_epochs": mi_epochs_figure,  # I(X;L), I(L;Y) over epochs beside the test loss (Butakov et al. 2024)
 }
 
 
