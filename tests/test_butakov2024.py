@@ -18,8 +18,9 @@ def _mi(xt_of_epoch, ty_final=3.2, half_width=0.1, runs=("seed~0", "seed~1")):
                 xt = xt_of_epoch(e) if layer < 3 else 2.0
                 ty = ty_final * min(1.0, e / 10)
                 for q, v in (("I_XT", xt), ("I_TY", ty)):
+                    ci = {"ci_low_bits": v - half_width, "ci_high_bits": v + half_width}
                     rows.append({"run": run, "estimator": "wkl", "epoch": e, "layer": layer, "quantity": q,
-                                 "mi_bits": v, "ci_low_bits": v - half_width, "ci_high_bits": v + half_width})  # fmt: skip
+                                 "mi_bits": v, **ci})  # fmt: skip
     return pd.DataFrame(rows)
 
 
