@@ -20,13 +20,6 @@ if workflow.is_main_process:
         sys.exit(1)
 
 
-def _lc_points():
-    return expand(
-        f"{_LC_DIR}/points/{{family}}~{{source}}/mi~{{mi}}/seed~{{seed}}.csv",
-        family=_LC["families"], source=_LC["sources"], mi=[f"{float(m):g}" for m in _LC["mi_nats"]], seed=_LC["seeds"],
-    )
-
-
 rule lossy_compression:
     input:
         f"{_LC_DIR}/accuracy.csv",
@@ -83,7 +76,10 @@ rule lossy_compression_point:
 
 rule lossy_compression_table:
     input:
-        _lc_points(),
+        expand(
+            f"{_LC_DIR}/points/{{family}}~{{source}}/mi~{{mi}}/seed~{{seed}}.csv",
+            family=_LC["families"], source=_LC["sources"], mi=[f"{float(m):g}" for m in _LC["mi_nats"]], seed=_LC["seeds"],
+        ),
     output:
         table=f"{_LC_DIR}/accuracy.csv",
     log:
