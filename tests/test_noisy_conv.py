@@ -77,3 +77,18 @@ def test_too_many_blocks_for_the_image_is_an_error_naming_the_key():
         validate_config(cfg)
     assert "experiments.deep.model.channels: 4 conv blocks" in str(err.value)
     assert "experiments.flat.model.name: noisy_conv needs square images" in str(err.value)
+
+
+def test_x_compressor_larger_than_the_inputs_is_an_error_naming_the_key():
+    cfg = {
+        "datasets": {"digits": {"generator": "digits"}},
+        "estimators": {"c": {"method": "pca_wkl", "x_compressor": {"kind": "autoencoder", "latent_dim": 65}}},
+        "experiments": {
+            "e": {"dataset": "digits", "estimators": ["c"], "model": {"name": "noisy_conv", "hidden": [8]}}
+        },
+    }
+    with pytest.raises(ConfigError, match=r"estimators.c.x_compressor.latent_dim: 65 is larger than the 64 features"):
+        validate_config(cfg)
+    cfg["estimators"]["c"]["x_compressor"] = {"kind": "umap", "latent_dim": 2}
+    with pytest.raises(ConfigError, match=r"estimators.c.x_compressor"):
+        validate_config(cfg)

@@ -149,6 +149,7 @@ def _semantic_errors(config: dict) -> list[str]:
             errors.append(f"{where}.model.name: unknown model {exp['model']['name']!r}; known: {sorted(MODELS)}")
         if exp["model"]["name"] == "noisy_conv" and not exp["model"].get("factory"):
             errors.extend(_conv_errors(where, exp, config["datasets"]))
+        errors.extend(_x_compressor_errors(where, exp, config))
         activations = exp["sweep"].get("activation", [exp["model"]["activation"]])
         if exp["model"].get("factory"):
             activations = []  # a user's network: no activation key (a swept one is an error above)
@@ -215,6 +216,21 @@ def _conv_errors(where: str, exp: dict, datasets: dict) -> list[str]:
             conv_output_side(side, len(exp["model"]["channels"]), key=f"{where}.model.channels")
         except ValueError as err:
             errors.append(f"{err} (dataset {name!r})")
+    return errors
+
+
+def _x_compressor_errors(where: str, exp: dict, config: dict) -> list[str]:
+    """An estimator preset's x_compressor cannot have more latent dimensions than the dataset has features."""
+    errors = []
+    for est in exp["estimators"]:
+        spec = config["estimators"].get(est, {}).get("x_compressor")
+        if not isinstance(spec, dict) or not isinstance(spec.get("latent_dim"), int):
+            continue
+        for name in {exp["dataset"], *[d for d in exp["sweep"].get("dataset", []) if isinstance(d, str)]}:
+            features = GENERATOR_FEATURES.get(config["datasets"].get(name, {}).get("generator"))
+            if features is not None and spec["latent_dim"] > features:
+                errors.append(f"estimators.{est}.x_compressor.latent_dim: {spec['latent_dim']} is larger than the "
+                              f"{features} features of dataset {name!r} ({where})")  # fmt: skip
     return errors
 
 
