@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent / "workflow"))  # noqa: F821
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from infoplane import logs  # noqa: E402
 from infoplane.analysis import run_mi_table  # noqa: E402
@@ -17,6 +18,12 @@ preset = dict(sm.params.preset)
 method = preset.pop("method")
 run = f"{sm.wildcards.experiment}/{sm.wildcards.run}"
 dataset = load_store(sm.input.dataset, "dataset store")
+activations = load_store(sm.input.activations, "activations store")
+rows = preset.pop("rows", "all")  # X uniform over these rows of the dataset: all, train or test
+if rows != "all":
+    keep = np.flatnonzero(dataset["is_train"].values == (rows == "train"))
+    dataset, activations = dataset.isel(sample=keep), activations.isel(sample=keep)
+    log.info("estimating on the %d %s rows", len(keep), rows)
 inputs = None
 if preset.pop("x_compressor", None) is not None:  # X as the codes of a compressor fitted once (its own artifact)
     from infoplane.compressors import load_compressor
@@ -28,7 +35,7 @@ if preset.pop("x_compressor", None) is not None:  # X as the codes of a compress
     if not compressor.report["converged"]:
         log.warning("the compressor of X did not converge: I(X;T) is estimated through a poor reconstruction")
 table = run_mi_table(
-    load_store(sm.input.activations, "activations store"),
+    activations,
     dataset,
     method, preset, device=sm.params.device, run=run, on_nonfinite=sm.params.on_nonfinite, log=log, inputs=inputs,
 )  # fmt: skip

@@ -169,6 +169,7 @@ def test_tiny_run_noisy_conv_with_compressed_estimates(tiny_run):
     assert (r / "compressors/digits_small/x_for_wkl_ae2x_pca2.pt").exists()  # X's autoencoder, fitted once
     mi = pd.read_csv(r / "experiments/butakov2024/mi.csv")
     assert set(mi["epoch"]) == {0, 1, 2, 3} and set(mi["layer"]) == {1, 2, 3, 4}
+    assert set(mi["n_samples"]) == {240}  # rows: train, 80% of the 300 digits
     assert mi[["mi_bits", "ci_low_bits", "ci_high_bits"]].notna().all().all()
     claims = pd.read_csv(r / "experiments/butakov2024/claims.csv")
     assert len(claims) == 5 and claims["holds"].dtype == bool  # 3 hidden layers, timing, fitting

@@ -39,8 +39,9 @@ SWEEP_KEYS = {
 
 # keys of infoplane.estimators.estimate itself, valid in every preset
 ESTIMATE_KEYS = {"ci", "ci_resamples", "ci_fraction", "ci_level", "seed"}
-# Preset keys for the estimate job, not the estimator: x_compressor replaces X by its codes (rules/compressors.smk).
-JOB_KEYS = {"x_compressor"}
+# Preset keys for the estimate job, not the estimator: x_compressor replaces X by its codes (rules/compressors.smk);
+# rows restricts X to the dataset's train or test rows (the activations with it).
+JOB_KEYS = {"x_compressor", "rows"}
 
 
 class ConfigError(ValueError):

@@ -91,6 +91,8 @@ RULES: dict[str, Rule] = {
     "components_y": integer(1, nullable=True),
     # weighted Kozachenko-Leonenko
     "whitened": BOOLEAN,
+    # the estimate job: X uniform over all, the training or the test rows of the dataset
+    "rows": choice(("all", "train", "test")),
     # the estimate job: X replaced by the codes of a compressor fitted once (infoplane.compressors)
     "x_compressor": Rule(
         "a mapping with kind (pca or autoencoder) and latent_dim (an integer >= 1), and autoencoder settings",
