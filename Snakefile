@@ -20,6 +20,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/extract.smk"
+include: "workflow/rules/compressors.smk"
 include: "workflow/rules/estimate.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/generalisation.smk"
@@ -27,6 +28,7 @@ include: "workflow/rules/diffusion.smk"
 include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/estimator_benchmark.smk"
 include: "workflow/rules/variational_limits.smk"
+include: "workflow/rules/lossy_compression.smk"
 
 
 rule all:

@@ -177,3 +177,18 @@ def test_tiny_run_hoffer2017_diffusion_claims_and_figures(tiny_run):
     assert len(claims) == 6 and claims["holds"].dtype == bool
     for fig in ("diffusion", "regime_accuracy"):
         assert (r / f"figures/hoffer2017/{fig}.png").stat().st_size > 10_000
+def test_tiny_run_noisy_conv_with_compressed_estimates(tiny_run):
+    r = tiny_run / "results"
+    run = r / "runs/butakov2024/seed~0"
+    acts = xr.open_zarr(run / "activations.zarr", consolidated=False)
+    # 8x8 digits: conv blocks 4 x 4x4 and 8 x 2x2 (flattened), dense 8, softmax 10
+    assert [acts.sizes[f"unit_layer{l}"] for l in range(1, 5)] == [64, 32, 8, 10]
+    assert (r / "compressors/digits_small/x_for_wkl_ae2x_pca2.pt").exists()  # X's autoencoder, fitted once
+    mi = pd.read_csv(r / "experiments/butakov2024/mi.csv")
+    assert set(mi["epoch"]) == {0, 1, 2, 3} and set(mi["layer"]) == {1, 2, 3, 4}
+    assert set(mi["n_samples"]) == {240}  # rows: train, 80% of the 300 digits
+    assert mi[["mi_bits", "ci_low_bits", "ci_high_bits"]].notna().all().all()
+    claims = pd.read_csv(r / "experiments/butakov2024/claims.csv")
+    assert len(claims) == 5 and claims["holds"].dtype == bool  # 3 hidden layers, timing, fitting
+    for fig in ("infoplane", "mi_epochs"):
+        assert (r / f"figures/butakov2024/{fig}.png").stat().st_size > 10_000

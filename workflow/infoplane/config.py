@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,9 @@ SWEEP_KEYS = {
 
 # keys of infoplane.estimators.estimate itself, valid in every preset
 ESTIMATE_KEYS = {"ci", "ci_resamples", "ci_fraction", "ci_level", "seed", "marginals", "protocol", "protocol_max_gamma"}
+# Preset keys for the estimate job, not the estimator: x_compressor replaces X by its codes (rules/compressors.smk);
+# rows restricts X to the dataset's train or test rows (the activations with it).
+JOB_KEYS = {"x_compressor", "rows"}
 
 
 class ConfigError(ValueError):
@@ -126,7 +130,7 @@ def _semantic_errors(config: dict) -> list[str]:
             errors.append(f"estimators.{name}.method: unknown estimator {method!r}; known: {sorted(ESTIMATORS)}")
             continue
         accepted = set(inspect.signature(ESTIMATORS[method].fn).parameters) - {"x", "y"}
-        accepted |= ESTIMATE_KEYS
+        accepted |= ESTIMATE_KEYS | JOB_KEYS
         if method in PLANE_METHODS:
             accepted |= set(inspect.signature(PLANE_METHODS[method]).parameters) - {"activations", "inputs", "labels"}
         if not any(p.kind == p.VAR_KEYWORD for p in inspect.signature(ESTIMATORS[method].fn).parameters.values()):
@@ -149,6 +153,9 @@ def _semantic_errors(config: dict) -> list[str]:
             errors.append(f"{where}.model.{key}: only a model.factory network takes it; set model.factory")
         elif exp["model"]["name"] not in MODELS:
             errors.append(f"{where}.model.name: unknown model {exp['model']['name']!r}; known: {sorted(MODELS)}")
+        if exp["model"]["name"] == "noisy_conv" and not exp["model"].get("factory"):
+            errors.extend(_conv_errors(where, exp, config["datasets"]))
+        errors.extend(_x_compressor_errors(where, exp, config))
         activations = exp["sweep"].get("activation", [exp["model"]["activation"]])
         if exp["model"].get("factory"):
             activations = []  # a user's network: no activation key (a swept one is an error above)
@@ -233,6 +240,45 @@ def _regime_errors(where: str, exp: dict) -> list[str]:
             problem = f"{where}.training.reference_batch_size: sqrt_lr and adapt_regime need B0, a batch size{at}"
         if problem and problem not in errors:
             errors.append(problem)
+    return errors
+
+
+# Features per sample of the generated datasets, known before any is made (file datasets: unknown).
+GENERATOR_FEATURES = {"digits": 64, "mnist": 784, "tishby12": 12, "blobs": 2}
+
+
+def _conv_errors(where: str, exp: dict, datasets: dict) -> list[str]:
+    """A noisy_conv model needs square images that survive its poolings: say so before any job runs."""
+    from .models.conv import conv_output_side
+
+    errors = []
+    for name in {exp["dataset"], *[d for d in exp["sweep"].get("dataset", []) if isinstance(d, str)]}:
+        features = GENERATOR_FEATURES.get(datasets.get(name, {}).get("generator"))
+        if features is None:
+            continue
+        side = math.isqrt(features)
+        if side * side != features:
+            errors.append(f"{where}.model.name: noisy_conv needs square images; {name!r} has {features} features")
+            continue
+        try:
+            conv_output_side(side, len(exp["model"]["channels"]), key=f"{where}.model.channels")
+        except ValueError as err:
+            errors.append(f"{err} (dataset {name!r})")
+    return errors
+
+
+def _x_compressor_errors(where: str, exp: dict, config: dict) -> list[str]:
+    """An estimator preset's x_compressor cannot have more latent dimensions than the dataset has features."""
+    errors = []
+    for est in exp["estimators"]:
+        spec = config["estimators"].get(est, {}).get("x_compressor")
+        if not isinstance(spec, dict) or not isinstance(spec.get("latent_dim"), int):
+            continue
+        for name in {exp["dataset"], *[d for d in exp["sweep"].get("dataset", []) if isinstance(d, str)]}:
+            features = GENERATOR_FEATURES.get(config["datasets"].get(name, {}).get("generator"))
+            if features is not None and spec["latent_dim"] > features:
+                errors.append(f"estimators.{est}.x_compressor.latent_dim: {spec['latent_dim']} is larger than the "
+                              f"{features} features of dataset {name!r} ({where})")  # fmt: skip
     return errors
 
 

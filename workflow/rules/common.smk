@@ -32,8 +32,8 @@ RESULTS = "results"
 
 
 wildcard_constraints:
-    # variational_limits is the staircase benchmark's folder (variational_limits.smk), not an experiment
-    experiment=r"(?!variational_limits\b)[A-Za-z0-9_]+",
+    # variational_limits and lossy_compression are benchmark folders (their .smk files), not experiments
+    experiment=r"(?!variational_limits\b|lossy_compression\b)[A-Za-z0-9_]+",
     dataset=r"[A-Za-z0-9_]+",
     estimator=r"[A-Za-z0-9_]+",
     figure=r"[A-Za-z0-9_]+",
@@ -59,6 +59,14 @@ def dataset_store(wildcards):
     if "run" in wildcards.keys():  # a run may sweep over data draws: sweep key dataset
         name = sweep_point(wildcards).get("dataset", name)
     return f"{RESULTS}/datasets/{name}.zarr"
+
+
+def x_compressor_input(wildcards):
+    """{x_compressor: path} when the estimator preset compresses X once (rules/compressors.smk), else {}."""
+    if not CONFIG["estimators"][wildcards.estimator].get("x_compressor"):
+        return {}
+    name = Path(dataset_store(wildcards)).stem
+    return {"x_compressor": f"{RESULTS}/compressors/{name}/x_for_{wildcards.estimator}.pt"}
 
 
 def experiment_tables(names, experiment_name):

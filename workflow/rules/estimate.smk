@@ -1,5 +1,6 @@
 rule estimate:
     input:
+        unpack(x_compressor_input),
         dataset=dataset_store,
         activations=f"{RESULTS}/runs/{{experiment}}/{{run}}/activations.zarr",
     output:

@@ -50,6 +50,7 @@ def run_mi_table(
     run: str = "",
     on_nonfinite: str = "error",
     log=None,
+    inputs=None,
 ) -> pd.DataFrame:
     """I(X;T) and I(T;Y) of every layer at every epoch of one run, as a tidy table in bits.
 
@@ -57,10 +58,12 @@ def run_mi_table(
     samples). ``on_nonfinite``: ``"error"`` raises NonFiniteActivations naming the run, epoch and
     layer; ``"skip"`` drops those epochs of that layer and reports them through ``log``. A non-finite
     estimate from finite activations (a numerical failure) is treated the same way, so no table
-    ever holds a NaN estimate.
+    ever holds a NaN estimate. inputs: (n, d) to use for X instead of the dataset's ``x`` (its codes
+    under a compressor fitted once, ``x_compressor`` of a preset), or None.
     """
     dev = resolve_device(device)
-    inputs = torch.as_tensor(dataset["x"].values, dtype=torch.float64, device=dev)
+    inputs = dataset["x"].values if inputs is None else inputs
+    inputs = torch.as_tensor(inputs, dtype=torch.float64, device=dev)
     inputs = inputs.reshape(len(inputs), -1)  # images and the like: X as a vector of its features
     labels = torch.as_tensor(dataset["y"].values, dtype=torch.int64, device=dev)
     epochs = activations["epoch"].values

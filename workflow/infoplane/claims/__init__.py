@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from . import chelombiev2019, hoffer2017, saxe2018, song_ermon2020, tishby2017
+from . import butakov2024, chelombiev2019, hoffer2017, lossy_compression, saxe2018, song_ermon2020, tishby2017
 from .kawaguchi2023 import check as kawaguchi2023_check
 
 CLAIMS: dict[str, Callable[..., pd.DataFrame]] = {
@@ -22,6 +22,9 @@ CLAIMS: dict[str, Callable[..., pd.DataFrame]] = {
     "song_ermon2020": song_ermon2020.check,
     "kawaguchi2023": kawaguchi2023_check,  # reads the per-model table too (check.tables)
     "hoffer2017": hoffer2017.check,  # reads the diffusion table (check.tables), not MI
+    "butakov2024": butakov2024.check,
+    # reads accuracy.csv of the lossy_compression target (Butakov et al. 2024, section 5)
+    "lossy_compression": lossy_compression.check,
 }
 
 CLAIM_COLUMNS = ["claim", "metric", "expected", "observed", "holds", "ci_low", "ci_high", "n_runs"]

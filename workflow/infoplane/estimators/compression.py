@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 
 from .base import check_positive_int, is_labels, register
+from .intervals import centre_on_subsample_mean
 from .knn import ksg_mi_bits
 
 
@@ -55,3 +56,32 @@ def pca_ksg_mi_bits(
     yp = y if is_labels(y) else pca_project(y, components if components_y is None else components_y)
     return ksg_mi_bits(xp, yp, k=k, algorithm=algorithm, metric=metric, standardize=standardize, noise=noise,
                        precision=precision, seed=seed, chunk_size=chunk_size)  # fmt: skip
+
+
+@register("pca_wkl", ci="subsample", labels_ok=True)
+@centre_on_subsample_mean
+def pca_wkl_mi_bits(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    components: int = 4,
+    components_y: int | None = None,
+    k: int = 5,
+    whitened: bool = True,
+    noise: float = 0.0,
+    seed: int = 0,
+    chunk_size: int | None = None,
+) -> float:
+    """Weighted Kozachenko-Leonenko MI on principal-component projections, in bits (Butakov et al. 2024:
+    every layer by PCA to 4 dimensions, then WKL with k = 5 on whitened data).
+
+    x: (n, dx) -> its first ``components`` principal components; y: (n, dy) -> ``components_y``
+    (default: ``components``), or (n,) labels kept as they are. Other parameters:
+    :func:`infoplane.estimators.wkl.wkl_mi_bits`. A preset may also name ``x_compressor`` (an
+    autoencoder or PCA fitted once on the dataset's inputs, its own artifact): X is then replaced by
+    its codes before this runs, and its PCA here keeps them as they are when they are few enough.
+    """
+    from .wkl import wkl_mi_bits
+
+    xp = pca_project(x, components)
+    yp = y if is_labels(y) else pca_project(y, components if components_y is None else components_y)
+    return wkl_mi_bits(xp, yp, k=k, whitened=whitened, noise=noise, seed=seed, chunk_size=chunk_size)

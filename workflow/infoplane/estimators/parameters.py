@@ -93,6 +93,22 @@ RULES: dict[str, Rule] = {
     "chunk_size": integer(1, nullable=True),
     "components": integer(1),
     "components_y": integer(1, nullable=True),
+    # weighted Kozachenko-Leonenko
+    "whitened": BOOLEAN,
+    # the estimate job: X uniform over all, the training or the test rows of the dataset
+    "rows": choice(("all", "train", "test")),
+    # the estimate job: X replaced by the codes of a compressor fitted once (infoplane.compressors)
+    "x_compressor": Rule(
+        "a mapping with kind (pca or autoencoder) and latent_dim (an integer >= 1), and autoencoder settings",
+        lambda v: (
+            isinstance(v, dict)
+            and v.get("kind") in ("pca", "autoencoder")
+            and isinstance(v.get("latent_dim"), int)
+            and not isinstance(v.get("latent_dim"), bool)
+            and v["latent_dim"] >= 1
+            and set(v) <= {"kind", "latent_dim", "epochs", "lr", "batch_size", "channels", "max_relative_error", "seed"}
+        ),
+    ),
     # kernel-density bounds
     "noise_variance": number(above=0),
     "relative_noise_variance": number(above=0),

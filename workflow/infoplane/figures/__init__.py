@@ -9,6 +9,7 @@ from .curves import gradients_figure, training_figure
 from .hoffer2017 import diffusion_figure, regime_accuracy_figure
 from .ib_generalisation import ib_generalisation_figure
 from .infoplane import infoplane_figure
+from .mi_epochs import mi_epochs_figure
 
 FIGURES: dict[str, Callable] = {
     "infoplane": infoplane_figure,
@@ -19,6 +20,7 @@ FIGURES: dict[str, Callable] = {
     "ib_generalisation": ib_generalisation_figure,  # reads the per-model table too (its .tables)
     "diffusion": diffusion_figure,  # reads the distance table (its .tables)
     "regime_accuracy": regime_accuracy_figure,
+    "mi_epochs": mi_epochs_figure,  # I(X;L), I(L;Y) over epochs beside the test loss (Butakov et al. 2024)
 }
 
 

@@ -18,10 +18,11 @@ from collections.abc import Callable
 import xarray as xr
 from torch import nn
 
+from .conv import NoisyConvNet
 from .factory import CapturedModel, FactoryError, build_factory_model
 from .mlp import ACTIVATIONS, MLP
 from .normalization import GhostBatchNorm1d
-from .stochastic import StochasticMLP, stochastic_conv
+from .stochastic import StochasticMLP, square_side, stochastic_conv
 
 
 def _mlp(model_config: dict, dataset: xr.Dataset) -> nn.Module:
@@ -54,6 +55,18 @@ def _stochastic_conv(model_config: dict, dataset: xr.Dataset) -> nn.Module:
     )
 
 
+def _noisy_conv(model_config: dict, dataset: xr.Dataset) -> nn.Module:
+    return NoisyConvNet(
+        side=square_side(n_features(dataset)),
+        channels=[int(c) for c in model_config.get("channels") or [8, 16]],
+        hidden=[int(h) for h in model_config["hidden"]],
+        n_classes=n_classes(dataset),
+        noise_std=float(model_config.get("noise_std", 1e-3)),
+        noise_relative=bool(model_config.get("noise_relative", True)),
+        dropout=float(model_config.get("dropout", 0.0)),
+    )
+
+
 def n_features(dataset: xr.Dataset) -> int:
     """Input features per sample (the product of every non-sample dim of ``x``)."""
     size = 1
@@ -72,6 +85,7 @@ MODELS: dict[str, Callable[[dict, xr.Dataset], nn.Module]] = {
     "factory": build_factory_model,  # model.factory: a user's torch module (models/factory.py)
     "stochastic_mlp": _stochastic_mlp,
     "stochastic_conv": _stochastic_conv,
+    "noisy_conv": _noisy_conv,  # Butakov et al. (2024): conv blocks with noise injection (models/conv.py)
 }
 
 
@@ -93,6 +107,7 @@ __all__ = [
     "FactoryError",
     "GhostBatchNorm1d",
     "MODELS",
+    "NoisyConvNet",
     "StochasticMLP",
     "stochastic_conv",
     "model_for_dataset",

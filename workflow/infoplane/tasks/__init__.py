@@ -253,6 +253,11 @@ TASKS: dict[str, Callable[..., object]] = {
     "additive_uniform": AdditiveUniformTask,
 }
 
+from .images import ImageTask  # noqa: E402  (images.py builds on GaussianTask above)
+
+TASKS["gaussian_bumps"] = lambda **params: ImageTask(family="gaussian_bumps", **params)
+TASKS["rectangles"] = lambda **params: ImageTask(family="rectangles", **{"size": 32, **params})
+
 
 def make_task(name: str, **params):
     """Build the task ``name`` from :data:`TASKS` with its parameters (e.g. dim_x, dim_y, mi_bits)."""
