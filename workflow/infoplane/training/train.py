@@ -67,8 +67,13 @@ def make_optimizer(
 
 def weights_snapshot(model: nn.Module, epoch: int) -> xr.Dataset:
     """One capture of every parameter tensor, with a leading ``epoch`` dim of length 1."""
+    return parameters_snapshot(model.named_parameters(), epoch)
+
+
+def parameters_snapshot(named_parameters, epoch: int) -> xr.Dataset:
+    """One capture of ``(name, tensor)`` pairs (torch parameter names), with a leading ``epoch`` dim of length 1."""
     data = {}
-    for name, p in model.named_parameters():
+    for name, p in named_parameters:
         var = store_variable(name)  # layers.0.weight -> layer0_weight; other names verbatim
         arr = p.detach().cpu().numpy()[None].astype(np.float32)
         data[var] = (("epoch", *[f"{var}_dim{k}" for k in range(arr.ndim - 1)]), arr)
@@ -148,11 +153,8 @@ def train(
         if pending:
             zarr_store.append(xr.concat(pending, dim="epoch"), weights_path)
             pending.clear()
-        tmp = metrics_path.with_suffix(".tmp")  # written whole, then renamed: never half a file
-        pd.DataFrame(rows).to_csv(tmp, index=False)
-        tmp.replace(metrics_path)
-        tmp = ckpt_path.with_suffix(".tmp")
-        torch.save(
+        write_metrics(rows, metrics_path)
+        save_checkpoint(
             {
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
@@ -160,9 +162,8 @@ def train(
                 "torch_rng": torch.get_rng_state(),  # noise of stochastic models (dropout, injection)
                 "epoch": next_epoch,
             },
-            tmp,
+            ckpt_path,
         )
-        tmp.replace(ckpt_path)
 
     for epoch in range(start_epoch, cfg.epochs + 1):
         capturing = epoch in capture_set
@@ -194,6 +195,20 @@ def train(
         if progress is not None and epoch < cfg.epochs:
             progress.update(1)
     flush(cfg.epochs + 1)
+
+
+def write_metrics(rows: list[dict], path: Path) -> None:
+    """The metrics table, written whole and then renamed: never half a file."""
+    tmp = path.with_suffix(".tmp")
+    pd.DataFrame(rows).to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def save_checkpoint(state: dict, path: Path) -> None:
+    """The resumable state, written whole and then renamed: a kill leaves the previous one."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
 
 
 def _epoch_gradients(model, x, y, batch, cfg, moments, step, generator) -> None:
