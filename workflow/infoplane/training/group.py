@@ -68,6 +68,39 @@ class Member:
     model: nn.Module
     cfg: TrainConfig
     work_dir: Path
+    # the global RNG state right after the model was built, as a run alone trains from it (stochastic
+    # models draw their noise from it); None: leave the RNG as it is
+    rng_state: tuple | None = None
+
+
+def training_config(run_config: dict) -> TrainConfig:
+    """The :class:`TrainConfig` of a run config (its ``training`` section), as every training job builds it."""
+    section = run_config["training"]
+    cfg = TrainConfig(**{k: section[k] for k in ("epochs", "optimizer", "lr", "batch_size", "l2", "seed")})
+    cfg.momentum = float(section.get("momentum", 0.0))
+    cfg.weight_decay = float(section.get("weight_decay", 0.0))
+    cfg.seed = int(cfg.seed)
+    return cfg
+
+
+def build_member(name: str, run_config: dict, dataset, work_dir: str | Path, device="cpu") -> Member:
+    """A run as the training job of a single run starts it: ``torch.manual_seed(seed)``, then its model."""
+    from ..models import model_for_dataset  # models import training-free modules only; keep the import local
+
+    cfg = training_config(run_config)
+    torch.manual_seed(cfg.seed)
+    model = model_for_dataset(run_config["model"], dataset).to(device)
+    return Member(name, model, cfg, Path(work_dir), rng_state=_rng_state())
+
+
+def _rng_state() -> tuple:
+    return torch.get_rng_state(), torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+
+
+def _set_rng_state(state: tuple) -> None:
+    torch.set_rng_state(state[0])
+    if state[1] is not None:
+        torch.cuda.set_rng_state_all(state[1])
 
 
 def group_key(run_config: dict) -> str:
@@ -87,13 +120,16 @@ def _is_mlp_config(model_config: dict) -> bool:
     return not model_config.get("factory") and model_config.get("name", "mlp") == "mlp"
 
 
-def plan_groups(run_configs: dict[str, dict], size: int) -> list[list[str]]:
-    """Runs (in the given order) split into groups of at most ``size`` runs sharing :func:`group_key`."""
+def plan_groups(run_configs: dict[str, dict], size: int, inputs: dict[str, str] | None = None) -> list[list[str]]:
+    """Runs (in the given order) split into groups of at most ``size`` runs sharing :func:`group_key`.
+
+    ``inputs``: each run's dataset (runs reading different stores never share a group).
+    """
     if size < 1:
         raise ValueError(f"group size must be at least 1, got {size}")
     by_key: dict[str, list[str]] = {}
     for run, cfg in run_configs.items():
-        by_key.setdefault(group_key(cfg), []).append(run)
+        by_key.setdefault(group_key(cfg) + repr((inputs or {}).get(run)), []).append(run)
     return [runs[i : i + size] for runs in by_key.values() for i in range(0, len(runs), size)]
 
 
@@ -160,7 +196,7 @@ class StackedMLP(nn.Module):
         if len(self._activations) == 1:
             return self._activations[0][0](h)
         parts = torch.cat([act(h[idx]) for act, idx in self._activations])
-        return parts[self._restore.to(h.device)]
+        return parts if self._restore is None else parts[self._restore.to(h.device)]
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         h = x if x.dim() == 3 else x.expand(self.n_runs, *x.shape)
@@ -201,6 +237,8 @@ def train_group(
         log.info("training %d run(s) one at a time (%s)", len(members), reason)
         for m in members:
             log.info("run %s", m.name)
+            if m.rng_state is not None:
+                _set_rng_state(m.rng_state)
             train(m.model, x, y, is_train, m.cfg, capture, m.work_dir, progress=progress)
         return f"one at a time: {reason}"
     log.info("training %d runs as one vectorised model", len(members))
