@@ -31,11 +31,12 @@ first = configs[0]
 capture = capture_epochs(
     first["training"]["epochs"], first["capture"]["schedule"], first["capture"]["n_points"], first["capture"]["epochs"]
 )
-members = [build_member(run, cfg, ds, wd, device) for run, cfg, wd in zip(runs, configs, sm.params.work_dirs)]
+work_dirs = sm.params.work_dirs
+members = [build_member(run, cfg, ds, wd, device) for run, cfg, wd in zip(runs, configs, work_dirs, strict=True)]
 log.info("group of %d runs (%s ... %s), %d captures, on %s", len(runs), runs[0], runs[-1], len(capture), device)
 with tqdm(total=first["training"]["epochs"], file=sys.stderr, mininterval=5, desc="epochs") as bar:
     how = train_group(members, x, y, is_train, capture, sm.params.group_dir, [c["training"] for c in configs], bar)
 log.info("trained %s", how)
-outputs = {run: (w, m) for run, w, m in zip(runs, sm.output.weights, sm.output.metrics)}
+outputs = {run: (w, m) for run, w, m in zip(runs, sm.output.weights, sm.output.metrics, strict=True)}
 publish_group(members, sm.params.group_dir, outputs)
 log.info("done")
