@@ -24,10 +24,14 @@ rule train:
 # Group training: the runs of an experiment that may train together (infoplane.training.group.plan_groups,
 # at most `training_group_size`) train in one job, one rule per group, whose outputs are the runs' own
 # files; a run alone in its group is trained by `train` above (a rule without wildcards wins over it).
-from infoplane.training.group import plan_groups
+from infoplane.training.group import plan_groups, vectorisable
 
-# what `--set-resources train:...` (e.g. the slurm profile's gpu) asks for training jobs, for the group rules too
-_TRAIN_RESOURCES = dict(workflow.resource_settings.overwrite_resources.get("train", {}))
+# what `--set-resources train:...` (e.g. the slurm profile's gpu) asks of training jobs, for the group
+# rules too (they have names of their own). `--groups` is not known while rules are defined: see docs/cluster.md.
+_TRAIN_RESOURCES = {
+    name: getattr(value, "raw", value)  # a profile's values arrive parsed (Resource objects)
+    for name, value in workflow.resource_settings.overwrite_resources.get("train", {}).items()
+}
 
 for _experiment, _exp in EXPERIMENTS.items():
     _points = RUNS[_experiment]
@@ -62,7 +66,8 @@ for _experiment, _exp in EXPERIMENTS.items():
                 "../../envs/infoplane.yaml"
             resources:
                 mem_mb=2000 + 20 * len(_runs),
-                runtime=120 * len(_runs),  # the most it can take: one run at a time (non-MLP families)
+                # a run alone may take `train`'s 120; ten vectorised runs about as long as two alone
+                runtime=120 * (-(-len(_runs) // 10) if vectorisable(run_config(_exp, _points[_runs[0]])) else len(_runs)),
                 **_TRAIN_RESOURCES,
             script:
                 "../../scripts/train_group.py"

@@ -120,6 +120,16 @@ def _is_mlp_config(model_config: dict) -> bool:
     return not model_config.get("factory") and model_config.get("name", "mlp") == "mlp"
 
 
+def vectorisable(run_config: dict) -> bool:
+    """Whether a run config is of the family a group trains as one model (plain MLPs, known settings only).
+
+    The group job checks the built models again (:func:`why_not_batchable`); this is for planning.
+    """
+    training = run_config["training"]
+    unknown = [k for k, v in training.items() if k not in KNOWN_TRAINING and v not in (None, 0, 0.0, False, "")]
+    return _is_mlp_config(run_config["model"]) and not unknown
+
+
 def plan_groups(run_configs: dict[str, dict], size: int, inputs: dict[str, str] | None = None) -> list[list[str]]:
     """Runs (in the given order) split into groups of at most ``size`` runs sharing :func:`group_key`.
 
