@@ -116,7 +116,9 @@ def accuracy_figure(df: pd.DataFrame):
     offsets = dict(zip(sizes, np.linspace(-0.04, 0.04, len(sizes)), strict=True))
     cols = min(4, len(estimators))
     rows = -(-len(estimators) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False, constrained_layout=True
+    )
     top = float(np.nanmax(df[["truth_bits", "mi_bits", "ci_high_bits"]].to_numpy())) * 1.05
     bottom = min(0.0, float(np.nanmin(df[["mi_bits", "ci_low_bits"]].to_numpy())))
     for ax, est in zip(axes.flat, estimators, strict=False):

@@ -94,7 +94,9 @@ def speed_grid(
                 from sklearn.feature_selection import mutual_info_regression  # noqa: PLC0415
 
                 def skl(x=x, y=y):
-                    return float(mutual_info_regression(x, y[:, 0], n_neighbors=3, random_state=seed)[0] / np.log(2))
+                    return float(
+                        mutual_info_regression(x, y[:, 0], n_neighbors=3, random_state=seed)[0] / np.log(2)
+                    )
 
                 secs, value = _time(skl, repeats)
                 row("ksg", "sklearn", "cpu", n, d, secs, value)
