@@ -9,19 +9,21 @@ from .mlp import MLP
 
 
 class StackedMLP(nn.Module):
-    """G MLPs of one shape as one module: weights ``(G, in, out)`` (each run's weight transposed), biases ``(G, out)``.
+    """G MLPs of one shape as one module: weights ``(G, out, in)``, biases ``(G, out)``, as each run's own.
 
-    The ``(in, out)`` layout makes every product a plain batched one, about 20% faster than
-    multiplying by transposed views; the optimisers are elementwise, so layout changes no update.
+    Inside, activations are feature-major, ``(G, units, B)``: ``W @ h`` with the long batch dim
+    contiguous is about 1.6x faster on CPU than ``h @ W^T`` for these narrow layers. The optimisers are
+    elementwise, so the layout changes no update.
 
     ``logits(x)``: x (G, B, d), each run its own batch, or (n, d) shared by all; returns (G, B, classes).
+    ``logits_t(x)``: the same as (G, classes, B), without the final transpose.
     """
 
     def __init__(self, models: list[MLP]):
         super().__init__()
         n_layers = len(models[0].layers)
         self.weights = nn.ParameterList(
-            nn.Parameter(torch.stack([m.layers[i].weight.detach().T for m in models]).contiguous())
+            nn.Parameter(torch.stack([m.layers[i].weight.detach() for m in models]).contiguous())
             for i in range(n_layers)
         )
         self.biases = nn.ParameterList(
@@ -46,10 +48,15 @@ class StackedMLP(nn.Module):
         return parts if self._restore is None else parts[self._restore.to(h.device)]
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        h = x if x.dim() == 3 else x.expand(self.n_runs, *x.shape)
+        return self.logits_t(x).transpose(1, 2)
+
+    def logits_t(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.transpose(-1, -2).contiguous()  # (G, d, B) or (d, n)
+        if h.dim() == 2:
+            h = h.expand(self.n_runs, *h.shape)
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = torch.baddbmm(b.unsqueeze(1), h, w)
+            h = torch.baddbmm(b.unsqueeze(2), w, h)
             if i < last:
                 h = self._activate(h)
         return h
@@ -57,5 +64,5 @@ class StackedMLP(nn.Module):
     def run_parameters(self, g: int):
         """Run ``g``'s parameters under the names its own MLP has (``layers.{i}.weight``, ``layers.{i}.bias``)."""
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            yield f"layers.{i}.weight", w[g].T
+            yield f"layers.{i}.weight", w[g]
             yield f"layers.{i}.bias", b[g]

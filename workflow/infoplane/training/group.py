@@ -352,17 +352,15 @@ def _stacked_epoch(model: StackedMLP, x, y, batch, l2, moments, step, generators
     use_l2 = bool((l2 != 0).any())
     for start in range(0, len(y), batch):
         idx = orders[:, start : start + batch]  # (G, B): each run's batch
-        logits = model.logits(x[idx])
-        n_runs, size, n_classes = logits.shape
-        per_run = nn.functional.cross_entropy(logits.reshape(-1, n_classes), y[idx].reshape(-1), reduction="none")
+        logits = model.logits_t(x[idx])  # (G, classes, B)
         # the sum over runs of each run's mean loss: each run's gradient is its own loss's
-        loss = per_run.view(n_runs, size).mean(1)
+        loss = nn.functional.cross_entropy(logits, y[idx], reduction="none").mean(1)
         if use_l2:
             loss = loss + l2 * sum((w**2).sum((1, 2)) for w in model.weights)
         model.zero_grad(set_to_none=True)
         loss.sum().backward()
         if moments is not None:
             for g, mom in enumerate(moments):
-                mom.add([w.grad[g].T for w in model.weights])  # (out, in), as alone
+                mom.add([w.grad[g] for w in model.weights])
         if step is not None:
             step.step()
