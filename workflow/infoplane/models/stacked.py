@@ -52,8 +52,10 @@ class StackedMLP(nn.Module):
 
     def logits_t(self, x: torch.Tensor) -> torch.Tensor:
         h = x.transpose(-1, -2).contiguous()  # (G, d, B) or (d, n)
-        if h.dim() == 2:
-            h = h.expand(self.n_runs, *h.shape)
+        return self.forward_t(h.expand(self.n_runs, *h.shape) if h.dim() == 2 else h)
+
+    def forward_t(self, h: torch.Tensor) -> torch.Tensor:
+        """Logits (G, classes, B) of feature-major inputs h (G, d, B)."""
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.baddbmm(b.unsqueeze(2), w, h)
