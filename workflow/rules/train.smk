@@ -44,6 +44,12 @@ for _experiment, _exp in EXPERIMENTS.items():
         if len(_runs) < 2:
             continue
         _label = f"{_runs[0]}+{len(_runs) - 1}"  # its first run and how many more: activation~tanh/seed~0+49
+        _vectorised = vectorisable(run_config(_exp, _points[_runs[0]]))
+        # a run alone may take `train`'s 120 minutes; ten vectorised runs about as long as two alone
+        _resources = {
+            "mem_mb": 2000 + 20 * len(_runs),
+            "runtime": 120 * (-(-len(_runs) // 10) if _vectorised else len(_runs)),
+        } | _TRAIN_RESOURCES
 
         rule:
             name:
@@ -65,9 +71,6 @@ for _experiment, _exp in EXPERIMENTS.items():
             conda:
                 "../../envs/infoplane.yaml"
             resources:
-                mem_mb=2000 + 20 * len(_runs),
-                # a run alone may take `train`'s 120; ten vectorised runs about as long as two alone
-                runtime=120 * (-(-len(_runs) // 10) if vectorisable(run_config(_exp, _points[_runs[0]])) else len(_runs)),
-                **_TRAIN_RESOURCES,
+                **_resources,
             script:
                 "../../scripts/train_group.py"
