@@ -10,8 +10,8 @@ from infoplane import logs  # noqa: E402
 from infoplane.estimators import resolve_device  # noqa: E402
 from infoplane.io import load_store  # noqa: E402
 from infoplane.models import model_for_dataset  # noqa: E402
-from infoplane.training import TrainConfig, capture_epochs, publish, train  # noqa: E402
-from infoplane.training.schedules import run_regime  # noqa: E402
+from infoplane.training import capture_epochs, publish, train  # noqa: E402
+from infoplane.training.group import training_config  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 sm = snakemake  # noqa: F821
@@ -24,14 +24,7 @@ x = torch.as_tensor(ds["x"].values, dtype=torch.float32, device=device)
 y = torch.as_tensor(ds["y"].values, dtype=torch.int64, device=device)
 is_train = torch.as_tensor(ds["is_train"].values, device=device)
 
-training = TrainConfig(**{k: cfg["training"][k] for k in ("epochs", "optimizer", "lr", "batch_size", "l2", "seed")})
-training.momentum = float(cfg["training"].get("momentum", 0.0))
-training.weight_decay = float(cfg["training"].get("weight_decay", 0.0))
-training.seed = int(training.seed)
-# the step schedule, and the sqrt-lr rule and regime adaptation from a reference batch size (Hoffer et al. 2017)
-_, regime = run_regime(cfg["training"], int(is_train.sum()))
-training.lr, training.epochs, training.lr_drop_epochs = regime.lr, regime.epochs, regime.drop_epochs
-training.lr_drop_factor = float(cfg["training"].get("lr_drop_factor", 0.1))
+training = training_config(cfg, int(is_train.sum()))  # the regime (sqrt lr, adaptation) applied
 capture = capture_epochs(
     training.epochs, cfg["capture"]["schedule"], cfg["capture"]["n_points"], cfg["capture"]["epochs"]
 )

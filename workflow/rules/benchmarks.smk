@@ -37,3 +37,22 @@ rule benchmark_kde:
         runtime=30,
     script:
         "../../scripts/benchmark.py"
+
+
+rule benchmark_training:
+    output:
+        f"{RESULTS}/benchmarks/training_speed.csv",
+    params:
+        module="training_speed",
+        epochs=200,
+        repeats=2,
+    log:
+        f"{RESULTS}/logs/benchmarks/training_speed.log",
+    threads: 1  # as a training job: one thread each, so two jobs share two cores
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    script:
+        "../../scripts/benchmark.py"

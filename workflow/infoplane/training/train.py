@@ -74,10 +74,21 @@ def weights_snapshot(model: nn.Module, epoch: int) -> xr.Dataset:
     Buffers (batch norm's running statistics, which eval mode uses) are captured too, with
     ``attrs["kind"] = "buffer"``, so that a replay reproduces the model; parameters have kind "parameter".
     """
-    data = {}
     params = dict(model.named_parameters())
-    for name, t in model.state_dict().items():  # parameters and persistent buffers
-        kind = "parameter" if name in params else "buffer"
+    # parameters and persistent buffers
+    entries = ((name, t, "parameter" if name in params else "buffer") for name, t in model.state_dict().items())
+    return tensors_snapshot(entries, epoch)
+
+
+def parameters_snapshot(named_parameters, epoch: int) -> xr.Dataset:
+    """One capture of ``(name, tensor)`` pairs (torch parameter names), with a leading ``epoch`` dim of length 1."""
+    return tensors_snapshot(((name, p, "parameter") for name, p in named_parameters), epoch)
+
+
+def tensors_snapshot(entries, epoch: int) -> xr.Dataset:
+    """One capture of ``(torch name, tensor, kind)`` triples; kind is "parameter" or "buffer"."""
+    data = {}
+    for name, t, kind in entries:
         var = store_variable(name)  # layers.0.weight -> layer0_weight; other names verbatim
         arr = t.detach().cpu().numpy()[None]  # shares memory with the live tensor: the astype copies
         arr = arr.astype(np.float32 if arr.dtype.kind == "f" else arr.dtype, copy=True)
@@ -159,11 +170,8 @@ def train(
         if pending:
             zarr_store.append(xr.concat(pending, dim="epoch"), weights_path)
             pending.clear()
-        tmp = metrics_path.with_suffix(".tmp")  # written whole, then renamed: never half a file
-        pd.DataFrame(rows).to_csv(tmp, index=False)
-        tmp.replace(metrics_path)
-        tmp = ckpt_path.with_suffix(".tmp")
-        torch.save(
+        write_metrics(rows, metrics_path)
+        save_checkpoint(
             {
                 "model": model.state_dict(),
                 "optimizer": opt.state_dict(),
@@ -171,9 +179,8 @@ def train(
                 "torch_rng": torch.get_rng_state(),  # noise of stochastic models (dropout, injection)
                 "epoch": next_epoch,
             },
-            tmp,
+            ckpt_path,
         )
-        tmp.replace(ckpt_path)
 
     for epoch in range(start_epoch, cfg.epochs + 1):
         capturing = epoch in capture_set
@@ -207,6 +214,20 @@ def train(
         if progress is not None and epoch < cfg.epochs:
             progress.update(1)
     flush(cfg.epochs + 1)
+
+
+def write_metrics(rows: list[dict], path: Path) -> None:
+    """The metrics table, written whole and then renamed: never half a file."""
+    tmp = path.with_suffix(".tmp")
+    pd.DataFrame(rows).to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def save_checkpoint(state: dict, path: Path) -> None:
+    """The resumable state, written whole and then renamed: a kill leaves the previous one."""
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
 
 
 def _epoch_gradients(model, x, y, batch, cfg, moments, step, generator) -> None:
