@@ -19,5 +19,8 @@ def test_paper_config_with_mnist_dry_runs(tmp_path):
     out = snakemake("-n", "--configfile", str(config))
     log = out.stdout + out.stderr
     assert "results/datasets/mnist.zarr" in log
-    for rule, count in (("train", 252), ("generalisation", 2), ("claims", 2)):
+    for rule, count in (("extract", 252), ("generalisation", 2), ("claims", 2)):
         assert any(line.split() == [rule, str(count)] for line in log.splitlines()), rule
+    # 252 runs; the seeds of a model share a training job (one group each: 216 / 3 + 36 / 3)
+    stats = log.split("Job stats:")[1].splitlines()
+    assert sum(int(line.split()[1]) for line in stats if line.startswith("train")) == 84
