@@ -14,7 +14,7 @@ import math
 import time
 
 from . import auto, binning, compression, gaussian, kde, knn, renyi, variational, wkl  # noqa: F401  (registers)
-from .base import ESTIMATORS, MIEstimate, as_tensor, register, resolve_device
+from .base import ESTIMATORS, MIEstimate, NonFiniteEstimate, as_tensor, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
 from .prepare import MARGINALS, prepare_marginals
@@ -25,6 +25,7 @@ __all__ = [
     "ESTIMATORS",
     "MARGINALS",
     "MIEstimate",
+    "NonFiniteEstimate",
     "PLANE_METHODS",
     "QUANTITIES",
     "estimate",
@@ -135,7 +136,7 @@ def estimate(
     record["seed"] = seed
     for what, value in (("estimate", mi), ("interval's lower end", low), ("interval's upper end", high)):
         if value is not None and not math.isfinite(value):
-            raise ValueError(
+            raise NonFiniteEstimate(
                 f"{method} gave a non-finite {what} ({value}) on n={int(xt.shape[0])} samples; "
                 "try marginals='copula' (heavy tails) or another method"
             )

@@ -22,6 +22,10 @@ from .prepare import jitter, standardize_columns  # noqa: F401  (the shared prep
 EstimatorFn = Callable[..., float]
 
 
+class NonFiniteEstimate(ValueError):
+    """An estimator gave a non-finite estimate or interval end (a numerical failure, never written as a number)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class MIEstimate:
     """One mutual-information estimate.

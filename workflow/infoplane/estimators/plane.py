@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import torch
 
+from .base import MIEstimate, NonFiniteEstimate
 from .binning import binned_plane_bits
 from .prepare import prepare_marginals
 
@@ -51,7 +52,10 @@ def _generic_plane(method: str, activations, inputs, labels, **params) -> PlaneR
     out: dict[str, dict[str, list]] = {q: {k: [] for k in keys} for q in QUANTITIES}
     for t in activations:
         for q, (a, b) in {"I_XT": (inputs, t), "I_TY": (t, labels)}.items():
-            r = estimate(method, a, b, device=activations.device, **params)
+            try:
+                r = estimate(method, a, b, device=activations.device, **params)
+            except NonFiniteEstimate:  # NaN for this epoch: the caller names the run, layer and epochs (or skips)
+                r = MIEstimate(float("nan"), None, None, int(t.shape[0]), 0.0, method, params)
             out[q]["mi_bits"].append(r.mi_bits)
             out[q]["ci_low_bits"].append(float("nan") if r.ci_low_bits is None else r.ci_low_bits)
             out[q]["ci_high_bits"].append(float("nan") if r.ci_high_bits is None else r.ci_high_bits)
