@@ -73,6 +73,8 @@ rule estimator_accuracy_figure:
             category="estimators",
             labels={"figure": "accuracy"},
         ),
+    params:
+        figure="benchmarks.accuracy:accuracy_figure",
     log:
         "results/logs/estimator_benchmark/accuracy_figure.log",
     conda:
@@ -81,7 +83,7 @@ rule estimator_accuracy_figure:
         mem_mb=2000,
         runtime=10,
     script:
-        "../../scripts/estimator_accuracy_figure.py"
+        "../../scripts/table_figure.py"
 
 
 rule estimator_speed:

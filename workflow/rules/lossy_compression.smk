@@ -119,6 +119,8 @@ rule lossy_compression_figure:
             category="estimators",
             labels={"figure": "lossy_compression"},
         ),
+    params:
+        figure="figures.lossy_compression:accuracy_figure",
     log:
         f"{RESULTS}/logs/lossy_compression/figure.log",
     conda:
@@ -127,4 +129,4 @@ rule lossy_compression_figure:
         mem_mb=1000,
         runtime=10,
     script:
-        "../../scripts/lossy_compression_figure.py"
+        "../../scripts/table_figure.py"

@@ -90,7 +90,8 @@ rule variational_limits_figure:
             labels={"figure": "staircase"},
         ),
     params:
-        smoothing=_VL["smoothing"],
+        figure="figures.staircase:staircase_figure",
+        options={"smoothing": _VL["smoothing"]},
     log:
         f"{RESULTS}/logs/variational_limits/figure.log",
     conda:
@@ -99,4 +100,4 @@ rule variational_limits_figure:
         mem_mb=2000,
         runtime=10,
     script:
-        "../../scripts/variational_limits_figure.py"
+        "../../scripts/table_figure.py"
