@@ -31,7 +31,8 @@ def test_table_figures_are_drawn_from_their_tables(tmp_path):
         (tmp_path / table).parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(columns).to_csv(tmp_path / table, index=False)
     pngs = [png for png, _ in TABLES.values()]
-    args = ["-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile", str(REPO / ".test/config.yaml")]
+    args = ["-s", str(REPO / "Snakefile"), "--directory", str(tmp_path)]
+    args += ["--configfile", str(REPO / ".test/config.yaml")]
     # only the figure rules: the hand-made tables stand for what the upstream rules would make
     args += ["--allowed-rules", "estimator_accuracy_figure", "lossy_compression_figure"]
     out = subprocess.run([*snakemake_cmd(), *args, "--cores", "1", *pngs], capture_output=True, text=True)
