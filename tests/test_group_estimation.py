@@ -28,8 +28,12 @@ LOG = logging.getLogger("test")
 def _outputs(root: Path, names, fingerprints=None):
     fingerprints = fingerprints or {}
     return [
-        Output(n, root / "out" / n / "t.csv", root / "stage" / "staged" / n / "t.csv",
-               lambda n=n: {"what": n, "v": fingerprints.get(n, 1)})  # fmt: skip
+        Output(
+            n,
+            root / "out" / n / "t.csv",
+            root / "stage" / "staged" / n / "t.csv",
+            lambda n=n: {"what": n, "v": fingerprints.get(n, 1)},
+        )  # fmt: skip
         for n in names
     ]
 
@@ -302,7 +306,8 @@ def test_a_failed_group_job_keeps_what_it_finished_and_the_rerun_reuses_it(tmp_p
     assert all(p.is_file() for r in (T_RUNS[0], T_RUNS[2]) for p in staged[r].values())
     assert not any(p.exists() for p in staged[T_RUNS[1]].values())
     kept = {(r, p): path.read_bytes() for r in (T_RUNS[0], T_RUNS[2]) for p, path in staged[r].items()}
-    fingerprint = json.loads((staged[T_RUNS[0]]["binning_30"].parent / f"binning_30.csv{FINGERPRINT_SUFFIX}").read_text())
+    binning = staged[T_RUNS[0]]["binning_30"]
+    fingerprint = json.loads(binning.with_name(binning.name + FINGERPRINT_SUFFIX).read_text())
     assert fingerprint["preset"] == TISHBY["estimators"]["binning_30"]
     assert fingerprint["activations"] == tree_digest(work / T_STORES[0])
 
