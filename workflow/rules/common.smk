@@ -61,12 +61,18 @@ def dataset_store(wildcards):
     return f"{RESULTS}/datasets/{name}.zarr"
 
 
+def x_compressor_path(dataset_name, estimator):
+    """The compressor of X that preset ``estimator`` fits once on dataset ``dataset_name`` (rules/compressors.smk),
+    or None when the preset does not compress X."""
+    if not CONFIG["estimators"][estimator].get("x_compressor"):
+        return None
+    return f"{RESULTS}/compressors/{dataset_name}/x_for_{estimator}.pt"
+
+
 def x_compressor_input(wildcards):
     """{x_compressor: path} when the estimator preset compresses X once (rules/compressors.smk), else {}."""
-    if not CONFIG["estimators"][wildcards.estimator].get("x_compressor"):
-        return {}
-    name = Path(dataset_store(wildcards)).stem
-    return {"x_compressor": f"{RESULTS}/compressors/{name}/x_for_{wildcards.estimator}.pt"}
+    path = x_compressor_path(Path(dataset_store(wildcards)).stem, wildcards.estimator)
+    return {} if path is None else {"x_compressor": path}
 
 
 def experiment_tables(names, experiment_name):
@@ -117,3 +123,76 @@ def experiment_targets(name):
 
 def all_targets():
     return [t for name in EXPERIMENTS for t in experiment_targets(name)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Groups of runs: the runs that train together (infoplane.training.group.plan_groups, at most
+# `training_group_size`) are also extracted and estimated together, one job per stage and group.
+# Planned once here; rules/train.smk, extract.smk and estimate.smk generate one rule per group of 2+.
+# ---------------------------------------------------------------------------------------------
+from infoplane.training.group import plan_groups
+
+
+def run_dataset(experiment_name, run):
+    """The dataset store's name of a run: the experiment's, or the run's data draw (sweep key dataset)."""
+    return RUNS[experiment_name][run].get("dataset", EXPERIMENTS[experiment_name]["dataset"])
+
+
+def _plan_groups(name):
+    exp, points = EXPERIMENTS[name], RUNS[name]
+    return plan_groups(
+        {r: run_config(exp, p) for r, p in points.items()},
+        CONFIG["training_group_size"],
+        {r: run_dataset(name, r) for r in points},  # a data draw is another input
+    )
+
+
+GROUPS = {name: _plan_groups(name) for name in EXPERIMENTS}
+
+
+def run_groups():
+    """(experiment, k, runs, label) of every group of 2+ runs; the label names the group in logs and
+    checkpoints: its first run and how many more (activation~tanh/seed~0+49)."""
+    for name, groups in GROUPS.items():
+        for k, runs in enumerate(groups):
+            if len(runs) > 1:
+                yield name, k, runs, f"{runs[0]}+{len(runs) - 1}"
+
+
+# A group job builds each output under here first (outside its declared outputs, which Snakemake
+# deletes when a job fails) and moves them into place when all are made (infoplane.io.staging).
+# results/checkpoints/{experiment}/{run} is training's: a run name's first part always holds a "~",
+# an experiment name never, so results/checkpoints/staged/{experiment}/... cannot meet it.
+STAGE_ROOT = f"{RESULTS}/checkpoints"
+
+
+def staged_path(experiment_name, run, rel):
+    return f"{STAGE_ROOT}/staged/{experiment_name}/{run}/{rel}"
+
+
+def resource_overrides(rule_name):
+    """What `--set-resources <rule_name>:...` (e.g. a profile's gpu) asks of a rule: for its group rules
+    too, which have names of their own. Values as given (a profile's arrive as Resource objects)."""
+    return {
+        name: getattr(value, "raw", value)
+        for name, value in workflow.resource_settings.overwrite_resources.get(rule_name, {}).items()
+    }
+
+
+def scaled_resources(rule_name, mem_mb, runtime, n, mem_per_member=20):
+    """Resources of a group job of ``n`` members of rule ``rule_name``, which run one after another.
+
+    ``mem_mb``/``runtime``: one member's (the rule's own, or `--set-resources <rule_name>:mem_mb/runtime`,
+    read as one member's); the group asks for one member's memory plus ``mem_per_member`` MB each for
+    bookkeeping, and for the members' runtimes summed. Other overrides (gpu, partition) apply as given.
+    """
+    overrides = workflow.resource_settings.overwrite_resources.get(rule_name, {})
+
+    def per_member(name, default):
+        value = getattr(overrides.get(name), "value", None) if name in overrides else None
+        return value if isinstance(value, int) else default
+
+    return resource_overrides(rule_name) | {
+        "mem_mb": per_member("mem_mb", mem_mb) + mem_per_member * n,
+        "runtime": per_member("runtime", runtime) * n,
+    }
