@@ -215,6 +215,9 @@ def test_dry_run_group_resources_scale_and_take_the_profile_overrides(tmp_path):
     text = _text(text)
     assert _resources(text, "estimate_group_tishby2017_0") >= {"runtime": "20", "mem_mb": "1080", "gpu": "1"}.items()
     assert _resources(text, "extract_group_tishby2017_0") >= {"runtime": "4", "mem_mb": "4040"}.items()
+    # the summed runtime stops at a day (4 tables x 1000 min would be 4000)
+    text = _text(_snakemake(work, "-n", "--configfile=group.yaml", target, "--set-resources", "estimate:runtime=1000"))
+    assert _resources(text, "estimate_group_tishby2017_0") >= {"runtime": "1440"}.items()
 
 
 @pytest.mark.slow

@@ -179,12 +179,18 @@ def resource_overrides(rule_name):
     }
 
 
+MAX_GROUP_RUNTIME = 24 * 60  # minutes: a day, the longest many clusters' partitions allow
+
+
 def scaled_resources(rule_name, mem_mb, runtime, n, mem_per_member=20):
     """Resources of a group job of ``n`` members of rule ``rule_name``, which run one after another.
 
     ``mem_mb``/``runtime``: one member's (the rule's own, or `--set-resources <rule_name>:mem_mb/runtime`,
     read as one member's); the group asks for one member's memory plus ``mem_per_member`` MB each for
-    bookkeeping, and for the members' runtimes summed. Other overrides (gpu, partition) apply as given.
+    bookkeeping, and for the members' runtimes summed, up to ``MAX_GROUP_RUNTIME`` minutes (the sum
+    of generous per-member limits would exceed what clusters allow; a group stopped by its time limit
+    keeps its finished members staged, and the rerun goes on from them). Other overrides (gpu,
+    partition) apply as given.
     """
     overrides = workflow.resource_settings.overwrite_resources.get(rule_name, {})
 
@@ -194,5 +200,5 @@ def scaled_resources(rule_name, mem_mb, runtime, n, mem_per_member=20):
 
     return resource_overrides(rule_name) | {
         "mem_mb": per_member("mem_mb", mem_mb) + mem_per_member * n,
-        "runtime": per_member("runtime", runtime) * n,
+        "runtime": min(per_member("runtime", runtime) * n, MAX_GROUP_RUNTIME),
     }
