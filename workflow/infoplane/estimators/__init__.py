@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 
-from . import auto, binning, compression, gaussian, kde, knn, renyi, variational, wkl  # noqa: F401  (registers)
+from . import auto, binning, compression, gaussian, kde, knn, renyi, tcopula, variational, wkl  # noqa: F401  (registers)
 from .base import ESTIMATORS, MIEstimate, NonFiniteEstimate, as_tensor, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
