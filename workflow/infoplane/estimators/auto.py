@@ -35,12 +35,15 @@ from typing import Any
 
 import torch
 
-from .base import MIEstimate, is_labels, register
+from .base import NATS_TO_BITS, MIEstimate, is_labels, register
+from .tcopula import fit_t_copula
 
 LOW_DIMS = 4
 PROTOCOL_MIN_N = 200
 K_SPREAD = (1, 10)  # KSG is re-run at these k to see its bias
 MAX_K_SPREAD = 0.2
+TCOPULA_MIN_N = 100  # below this the t copula is not fitted (nu is poorly determined)
+TAIL_STATISTIC = 5.41  # 1% level of the likelihood ratio for nu = inf on the boundary (1/2 chi2_0 + 1/2 chi2_1)
 HEAVY_TAILS = 10.0  # excess kurtosis above which the tails count as heavy (Student-t with <= ~4.6 dof)
 
 
@@ -79,8 +82,25 @@ def choose(x: torch.Tensor, y: torch.Tensor, k: int = 3) -> tuple[list[tuple[str
         why.append(f"discrete-valued columns ({info['min_distinct_values']} distinct values): tie-breaking noise")
         knn = {**knn, "noise": 1e-3}
     dims = info["dim_x"] + info["dim_y"]
-    if dims <= LOW_DIMS:
+    tails = False
+    if not info["discrete"] and info["n"] >= TCOPULA_MIN_N:
+        fit = fit_t_copula(torch.cat([x, y], dim=1).cpu().numpy(), info["dim_x"])
+        info.update(tcopula_dof=fit.dof, tcopula_tail_statistic=fit.tail_statistic,
+                    tcopula_bits=fit.mi_nats * NATS_TO_BITS)  # fmt: skip
+        tails = fit.tail_statistic > TAIL_STATISTIC
+        why.append(
+            f"t copula fitted to the ranks: nu = {fit.dof:.3g}, likelihood ratio against the Gaussian copula "
+            f"{fit.tail_statistic:.1f} ({'above' if tails else 'not above'} {TAIL_STATISTIC}: "
+            f"{'tail dependence' if tails else 'no tail dependence shown'})"
+        )
+    if dims <= LOW_DIMS and not tails:
         return [("ksg", knn)], info, [*why, f"{dims} dimensions in all: KSG is nearly unbiased here"]
+    if tails:
+        why.append(
+            "tail dependence: KSG is biased low under heavy tails even on copula scores, so the larger of KSG "
+            "and the t-copula estimate"
+        )
+        return [("ksg", knn), ("tcopula", {})], info, why
     why.append(f"{dims} dimensions: KSG biased low, so the larger of KSG and the Gaussian-copula estimate")
     return [("ksg", knn), ("gaussian", {})], info, why
 
@@ -93,7 +113,10 @@ def estimate_auto(
     from .prepare import prepare_marginals
 
     xc, yc = prepare_marginals(xt, "copula"), prepare_marginals(yt, "copula")
-    values = {m: estimate(m, xc, yc, device=device, ci=False, seed=seed, **p).mi_bits for m, p in candidates}
+    values = {
+        m: info["tcopula_bits"] if m == "tcopula" else estimate(m, xc, yc, device=device, ci=False, seed=seed, **p).mi_bits
+        for m, p in candidates
+    }
     method, params = max(candidates, key=lambda c: values[c[0]])
     # The protocol's smallest chunks must stay well above the dimension (the Gaussian estimator needs n > d + 1).
     max_gamma = min(protocol_max_gamma, info["n"] // max(PROTOCOL_MIN_N // 10, 5 * (info["dim_x"] + info["dim_y"])))
@@ -152,6 +175,8 @@ def estimate_auto(
         "protocol": use_protocol,
         "ci_level": ci_level,
     }
+    if "tcopula_dof" in info:
+        record["tcopula_dof"] = info["tcopula_dof"]  # the fitted nu, whether or not the t copula was chosen
     return MIEstimate(
         mi_bits=r.mi_bits,
         ci_low_bits=low,

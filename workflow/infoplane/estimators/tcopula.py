@@ -49,12 +49,19 @@ MIN_EIGENVALUE = 1e-6
 @dataclasses.dataclass(frozen=True)
 class TCopulaFit:
     """A fitted t copula: correlation matrix corr (d, d), degrees of freedom dof (math.inf: Gaussian),
-    the log-likelihood of the pseudo-observations at that fit, and the MI in nats for the split dim_x."""
+    the log-likelihood of the pseudo-observations at that fit and at nu = inf (same corr), and dim_x
+    (where x ends), so that :attr:`mi_nats` is the MI of the fit."""
 
     corr: np.ndarray
     dof: float
     loglik: float
+    gaussian_loglik: float
     dim_x: int
+
+    @property
+    def tail_statistic(self) -> float:
+        """2 (loglik - gaussian_loglik): the likelihood-ratio statistic of finite nu against the Gaussian copula."""
+        return max(2.0 * (self.loglik - self.gaussian_loglik), 0.0)
 
     @property
     def mi_nats(self) -> float:
@@ -193,7 +200,8 @@ def fit_dof(ranks: np.ndarray, corr: np.ndarray, min_dof: float = MIN_DOF, max_d
     """Maximum-likelihood nu of the t copula with correlation ``corr`` for rank matrix ``ranks`` (n, d).
 
     A log-spaced grid of ``DOF_GRID_POINTS`` values on [min_dof, max_dof], a bounded search in log nu
-    between the best grid point's neighbours, and nu = inf (the Gaussian copula). Returns (nu, loglik).
+    between the best grid point's neighbours, and nu = inf (the Gaussian copula).
+    Returns (nu, its log-likelihood, the log-likelihood at nu = inf).
     """
     from scipy import optimize
 
@@ -210,18 +218,20 @@ def fit_dof(ranks: np.ndarray, corr: np.ndarray, min_dof: float = MIN_DOF, max_d
     gauss = loglik(math.inf)
     if gauss >= best_ll:
         dof, best_ll = math.inf, gauss
-    return dof, best_ll
+    return dof, best_ll, gauss
 
 
 def fit_t_copula(z: np.ndarray, dim_x: int, max_dof: float = MAX_DOF) -> TCopulaFit:
     """Fit a t copula to the rows of z (n, d) (see the module docstring); dim_x: where x ends."""
     from scipy import stats
 
+    if not max_dof > MIN_DOF:
+        raise ValueError(f"max_dof must be > {MIN_DOF} (the smallest nu searched), got {max_dof!r}")
     z = np.asarray(z, dtype=np.float64)
     ranks = stats.rankdata(z, method="average", axis=0)
     corr = nearest_correlation(np.sin(0.5 * math.pi * kendall_tau_matrix(z)))
-    dof, ll = fit_dof(ranks, corr, max_dof=max_dof)
-    return TCopulaFit(corr=corr, dof=dof, loglik=ll, dim_x=dim_x)
+    dof, ll, gauss = fit_dof(ranks, corr, max_dof=max_dof)
+    return TCopulaFit(corr=corr, dof=dof, loglik=ll, gaussian_loglik=gauss, dim_x=dim_x)
 
 
 @register("tcopula", ci="subsample", labels_ok=False)
