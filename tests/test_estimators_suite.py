@@ -40,7 +40,7 @@ def test_the_runner_gives_rows_a_summary_and_a_figure(tmp_path):
     assert len(df) == 4 and df["mi_bits"].notna().all() and (df["error"] == "").all()
     s = summary(df).set_index("estimator")
     assert s.loc["auto", "tasks"] == 2 and s.loc["auto", "nan_estimates"] == 0
-    assert set(df.loc[df.estimator == "auto", "chosen"]) <= {"ksg", "gaussian"}
+    assert set(df.loc[df.estimator == "auto", "chosen"]) <= {"ksg", "gaussian", "tcopula"}
     heatmap(df, str(tmp_path / "h.png"))
     assert (tmp_path / "h.png").stat().st_size > 0
     with pytest.raises(ValueError, match="unknown tasks"):

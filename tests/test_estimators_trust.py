@@ -87,6 +87,7 @@ def _heavy(kind: str, dof: float, n: int, seed: int, dims: int):
 FAST = [
     ("ksg", {}),
     ("gaussian", {}),
+    ("tcopula", {}),
     ("renyi", {}),
     ("binning", {"bins": 8}),
     ("pca_ksg", {"components": 1}),

@@ -119,6 +119,7 @@ _EB_SUITE = {
         "ksg_copula": {"method": "ksg", "k": 3, "marginals": "copula"},
         "gaussian": {"method": "gaussian"},
         "gaussian_copula": {"method": "gaussian", "marginals": "copula"},
+        "tcopula": {"method": "tcopula"},
         "auto": {"method": "auto"},
     },
     "ci_resamples": 10,

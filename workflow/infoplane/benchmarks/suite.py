@@ -27,6 +27,7 @@ DEFAULT_ESTIMATORS = {
     "ksg_copula": {"method": "ksg", "k": 3, "marginals": "copula"},
     "gaussian": {"method": "gaussian"},
     "gaussian_copula": {"method": "gaussian", "marginals": "copula"},
+    "tcopula": {"method": "tcopula"},
     "auto": {"method": "auto"},
 }
 SOLVED = math.log(1.5)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 import time
 
-from . import auto, binning, compression, gaussian, kde, knn, renyi, variational, wkl  # noqa: F401  (registers)
-from .base import ESTIMATORS, MIEstimate, NonFiniteEstimate, as_tensor, register, resolve_device
+from . import auto, binning, compression, gaussian, kde, knn, renyi, tcopula, variational, wkl  # noqa: F401  (registers)
+from .base import ESTIMATORS, MIEstimate, NonFiniteEstimate, as_tensor, check_positive_int, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
 from .prepare import MARGINALS, prepare_marginals
@@ -60,7 +60,9 @@ def estimate(
     ci: attach a nominal ``ci_level`` interval (see :mod:`infoplane.estimators.intervals`):
     subsampling without replacement (``ci_resamples`` subsets, default 20, of ``ci_fraction``
     x n rows) for kNN, kernel, binning, Gaussian and Renyi methods; ``ci_resamples`` critic
-    seeds (default 5) for variational ones, whose point estimate is then the mean over seeds.
+    seeds (default 5) for variational ones, whose point estimate is then the mean over seeds;
+    a parametric bootstrap (``ci_resamples`` samples, default 20) from the fitted t copula for
+    ``tcopula``.
     seed: seeds every random choice (subsets, jitter, critics); same seed, same result on CPU.
     marginals: ``"none"``, ``"standardize"`` or ``"copula"``: the MI-preserving step of
     :mod:`infoplane.estimators.prepare`, applied to x and y (not to labels) before any method.
@@ -133,6 +135,10 @@ def estimate(
                 **fn_params,
             )
             record.update(ci="subsample", ci_resamples=b, ci_fraction=ci_fraction, ci_level=ci_level)
+        elif ci and spec.ci == "parametric":
+            b = 20 if ci_resamples is None else check_positive_int(ci_resamples, "ci_resamples", minimum=2)
+            low, high = spec.fn.interval(xt, yt, n_resamples=b, level=ci_level, seed=seed, **fn_params)
+            record.update(ci="parametric", ci_resamples=b, ci_level=ci_level)
     record["seed"] = seed
     for what, value in (("estimate", mi), ("interval's lower end", low), ("interval's upper end", high)):
         if value is not None and not math.isfinite(value):

@@ -60,7 +60,7 @@ class EstimatorSpec:
 
     name: str
     fn: EstimatorFn
-    ci: str  # "subsample" (kNN, kernel, binning), "seeds" (variational critics) or "none"
+    ci: str  # "subsample" (kNN, kernel, binning), "seeds" (variational critics), "parametric" (t copula) or "none"
     labels_ok: bool  # whether y may be integer class labels
 
 

@@ -31,6 +31,11 @@ there the subsample spread understates the standard deviation of theta_n by abou
 training a new critic on a new random train/held-out split. The point estimate is their mean and
 the interval is the Student-t interval of that mean. It covers the optimisation and split noise
 of the critic, not the sampling noise of the data set as a whole.
+
+``"parametric"`` (the t copula, :func:`.tcopula.parametric_interval`): a parametric bootstrap from
+the fitted model; the estimator function carries it as its ``interval`` attribute. Subsampling
+understated the t-copula fit's spread about twofold (see there), and resampling with replacement
+would tie ranks.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ import torch
 
 from .base import check_positive_int, cpu_generator
 
-SCHEMES = ("subsample", "seeds", "none")
+SCHEMES = ("subsample", "seeds", "parametric", "none")
 
 
 def accepts_seed(fn: Callable) -> bool:

@@ -93,6 +93,8 @@ RULES: dict[str, Rule] = {
     "chunk_size": integer(1, nullable=True),
     "components": integer(1),
     "components_y": integer(1, nullable=True),
+    # t copula: the largest finite degrees of freedom searched (the smallest is 0.5)
+    "max_dof": number(above=0.5),
     # weighted Kozachenko-Leonenko
     "whitened": BOOLEAN,
     # the estimate job: X uniform over all, the training or the test rows of the dataset
