@@ -182,7 +182,7 @@ def _class_sums_symmetric(left, right, cls, n_classes, block=None, budget=None):
     blocks = [(a, min(a + block, n)) for a in range(0, n, block)]
     # For each block, the classes it holds as (class, first, last + 1) in block-local indices.
     parts = [
-        [(c, max(a, s) - a, min(b, e) - a) for c, (s, e) in enumerate(zip(starts, ends)) if max(a, s) < min(b, e)]
+        [(c, max(a, s) - a, min(b, e) - a) for c, (s, e) in enumerate(zip(starts, ends, strict=True)) if max(a, s) < min(b, e)]
         for a, b in blocks
     ]
     sums = torch.empty((E, n, n_classes), dtype=torch.float64, device=left.device)
