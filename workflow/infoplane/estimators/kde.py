@@ -181,10 +181,8 @@ def _class_sums_symmetric(left, right, cls, n_classes, block=None, budget=None):
     starts = [0] + ends[:-1]
     blocks = [(a, min(a + block, n)) for a in range(0, n, block)]
     # For each block, the classes it holds as (class, first, last + 1) in block-local indices.
-    parts = [
-        [(c, max(a, s) - a, min(b, e) - a) for c, (s, e) in enumerate(zip(starts, ends, strict=True)) if max(a, s) < min(b, e)]
-        for a, b in blocks
-    ]
+    classes = list(enumerate(zip(starts, ends, strict=True)))
+    parts = [[(c, max(a, s) - a, min(b, e) - a) for c, (s, e) in classes if max(a, s) < min(b, e)] for a, b in blocks]
     sums = torch.empty((E, n, n_classes), dtype=torch.float64, device=left.device)
     epochs_per_step = max(1, budget // (block * block))
     for e0 in range(0, E, epochs_per_step):
