@@ -28,13 +28,17 @@ def saxe_kde_bits(t, labels, s2, bound):
 
 @pytest.mark.parametrize("bound", ["upper", "lower"])
 @pytest.mark.parametrize(("precision", "tol"), [("float64", 1e-9), ("float32", 1e-5)])
-def test_kde_plane_matches_numpy_reference(bound, precision, tol):
+@pytest.mark.parametrize("chunk_size", [37, None], ids=["row-blocks", "symmetric-blocks"])
+def test_kde_plane_matches_numpy_reference(bound, precision, tol, chunk_size):
+    """Both paths: rows in blocks of 37 (an explicit chunk_size) and the symmetric square blocks of 256,
+    600 points in three blocks, classes of unequal size in random order so that blocks hold several."""
     rng = np.random.default_rng(0)
-    acts = np.tanh(rng.standard_normal((3, 200, 4)) * np.array([0.5, 1.0, 3.0])[:, None, None])
-    labels = rng.integers(0, 3, 200)
+    n = 600
+    acts = np.tanh(rng.standard_normal((3, n, 4)) * np.array([0.5, 1.0, 3.0])[:, None, None])
+    labels = rng.choice(3, size=n, p=[0.2, 0.5, 0.3])
     plane = information_plane(
-        "kde", torch.as_tensor(acts), torch.zeros(200, 1), torch.as_tensor(labels), bound=bound, ci=False,
-        chunk_size=37, precision=precision,
+        "kde", torch.as_tensor(acts), torch.zeros(n, 1), torch.as_tensor(labels), bound=bound, ci=False,
+        chunk_size=chunk_size, precision=precision,
     )  # fmt: skip
     for e in range(3):
         i_xt, i_ty = saxe_kde_bits(acts[e], labels, 0.1, bound)

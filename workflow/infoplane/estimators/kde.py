@@ -31,6 +31,8 @@ import math
 import torch
 
 from .base import (
+    CPU_BLOCK_ELEMENTS,
+    GPU_BLOCK_ELEMENTS,
     NATS_TO_BITS,
     check_choice,
     check_min_samples,
@@ -89,6 +91,9 @@ def kde_plane_nats(
     An I(T;Y) near zero (a layer with no label information yet) may then come out slightly
     negative, within that Monte Carlo error of zero; it is returned as computed, since a clamp would
     bias means upward (float32 is not the cause: float64 moves it by about 1e-8 bits).
+    When every point is a query point, the kernel matrix is symmetric and only its blocks on and
+    above the diagonal are computed (:func:`_class_sums_symmetric`); an explicit ``chunk_size``
+    (rows per block) keeps the row-block path, which gives the same values up to float summation order.
     """
     check_choice(bound, "bound", BOUNDS)
     dtype = PRECISIONS[check_choice(precision, "precision", PRECISIONS)]
@@ -114,21 +119,12 @@ def kde_plane_nats(
     counts = torch.bincount(cls)
     query = _query_points(cls, n_query, seed)
     m = len(query)
-    left = left[:, query]
-    # Row sums over each class's columns are matrix-vector products (K @ class mask), which are much
-    # faster than reductions over masked copies; the total is their sum.
-    masks = [(cls == c).to(dtype) for c in range(len(counts))]
-    log_all = torch.empty((E, m), dtype=torch.float64, device=t.device)
-    log_class = torch.empty_like(log_all)
-    for rows in row_chunks(m, E * n, chunk_size, device=t.device):
-        # K_ij = exp(-|u_i - u_j|^2) <= 1 with K_ii = 1, so the sums below are >= 1 and need no
-        # max-shift for a stable log. Terms below exp(-80) are raised to it (each adds < 2e-35 to a
-        # sum >= 1): exp is several times slower on arguments whose result underflows.
-        kernel = torch.bmm(left[:, rows], right).clamp_(min=-80.0).exp_()  # (E, rows, n)
-        class_sums = torch.stack([kernel @ mask for mask in masks], dim=2).to(torch.float64)  # (E, rows, C)
-        log_all[:, rows] = class_sums.sum(dim=2).log()
-        own = cls[query[rows]][None, :, None].expand(E, -1, 1)
-        log_class[:, rows] = class_sums.gather(2, own).squeeze(2).log()
+    if m == n and chunk_size is None:
+        class_sums = _class_sums_symmetric(left, right, cls, len(counts))  # (E, n, C)
+        log_all = class_sums.sum(dim=2).log()
+        log_class = class_sums.gather(2, cls[None, :, None].expand(E, -1, 1)).squeeze(2).log()
+    else:
+        log_all, log_class = _class_sums_rows(left[:, query], right, cls, query, len(counts), chunk_size)
     # Query point i of class c stands for n_c / |query in c| points: weights p_c / |query in c|,
     # which are 1/n each when every point is a query point.
     q_counts = torch.bincount(cls[query], minlength=len(counts)).to(torch.float64)
@@ -139,6 +135,73 @@ def kde_plane_nats(
         per_point = -(log_class - torch.log(counts[cls[query]].to(torch.float64)))  # (E, m)
         out["I_TY"] = h_all - per_point @ weights  # H(T) - sum_c p_c H(T | Y = c)
     return out
+
+
+def _class_sums_rows(left, right, cls, query, n_classes, chunk_size):
+    """log sum_j K_ij over all j and over j in i's class, for the query rows i: two (E, m) float64 tensors.
+
+    left: (E, m, d + 2), the query rows; right: (E, d + 2, n). Rows are taken in blocks of all epochs.
+    """
+    E, m, _ = left.shape
+    n = right.shape[2]
+    # Row sums over each class's columns are matrix-vector products (K @ class mask), which are much
+    # faster than reductions over masked copies; the total is their sum.
+    masks = [(cls == c).to(left.dtype) for c in range(n_classes)]
+    log_all = torch.empty((E, m), dtype=torch.float64, device=left.device)
+    log_class = torch.empty_like(log_all)
+    for rows in row_chunks(m, E * n, chunk_size, device=left.device):
+        # K_ij = exp(-|u_i - u_j|^2) <= 1 with K_ii = 1, so the sums below are >= 1 and need no
+        # max-shift for a stable log. Terms below exp(-80) are raised to it (each adds < 2e-35 to a
+        # sum >= 1): exp is several times slower on arguments whose result underflows.
+        kernel = torch.bmm(left[:, rows], right).clamp_(min=-80.0).exp_()  # (E, rows, n)
+        class_sums = torch.stack([kernel @ mask for mask in masks], dim=2).to(torch.float64)  # (E, rows, C)
+        log_all[:, rows] = class_sums.sum(dim=2).log()
+        own = cls[query[rows]][None, :, None].expand(E, -1, 1)
+        log_class[:, rows] = class_sums.gather(2, own).squeeze(2).log()
+    return log_all, log_class
+
+
+def _class_sums_symmetric(left, right, cls, n_classes, block=None, budget=None):
+    """sum_j K_ij over the j of each class, for every point i: (E, n, C) float64.
+
+    left: (E, n, d + 2); right: (E, d + 2, n). Every point is a query point, so K is symmetric and
+    only the square blocks on and above the diagonal are computed: block (I, J) gives its row sums
+    to the points of I and its column sums to those of J. That halves the kernel evaluations, and
+    blocks of ``block`` x ``block`` for a few epochs at a time stay in cache, which the (E, rows, n)
+    blocks of :func:`_class_sums_rows` do not: about 3x faster on CPU for the 4096 patterns of the
+    12-bit task. Points are sorted by class, so a class is a contiguous range of columns.
+    """
+    E, n, _ = left.shape
+    on_gpu = left.device.type != "cpu"
+    block = block or (1024 if on_gpu else 256)
+    budget = budget or (GPU_BLOCK_ELEMENTS if on_gpu else CPU_BLOCK_ELEMENTS)
+    order = torch.argsort(cls, stable=True)
+    left, right = left[:, order], right[:, :, order]
+    ends = torch.cumsum(torch.bincount(cls, minlength=n_classes), 0).tolist()
+    starts = [0] + ends[:-1]
+    blocks = [(a, min(a + block, n)) for a in range(0, n, block)]
+    # For each block, the classes it holds as (class, first, last + 1) in block-local indices.
+    classes = list(enumerate(zip(starts, ends, strict=True)))
+    parts = [[(c, max(a, s) - a, min(b, e) - a) for c, (s, e) in classes if max(a, s) < min(b, e)] for a, b in blocks]
+    sums = torch.empty((E, n, n_classes), dtype=torch.float64, device=left.device)
+    epochs_per_step = max(1, budget // (block * block))
+    for e0 in range(0, E, epochs_per_step):
+        ep = slice(e0, min(E, e0 + epochs_per_step))
+        acc = torch.zeros((ep.stop - ep.start, n, n_classes), dtype=left.dtype, device=left.device)
+        for i, (a, b) in enumerate(blocks):
+            for j in range(i, len(blocks)):
+                c0, c1 = blocks[j]
+                # K_ij <= 1 with K_ii = 1: the sums are >= 1 and need no max-shift for a stable
+                # log. Terms below exp(-80) are raised to it (each adds < 2e-35 to a sum >= 1):
+                # exp is several times slower on arguments whose result underflows.
+                kernel = torch.bmm(left[ep, a:b], right[ep, :, c0:c1]).clamp_(min=-80.0).exp_()
+                for c, lo, hi in parts[j]:
+                    acc[:, a:b, c] += kernel[:, :, lo:hi].sum(dim=2)
+                if j != i:
+                    for c, lo, hi in parts[i]:
+                        acc[:, c0:c1, c] += kernel[:, lo:hi, :].sum(dim=1)
+        sums[ep] = acc.to(torch.float64)
+    return sums[:, torch.argsort(order)]
 
 
 def _query_points(cls: torch.Tensor, n_query: int | None, seed: int) -> torch.Tensor:
