@@ -226,6 +226,16 @@ def test_auto_records_its_choice_and_why():
     assert r.ci_low_bits <= 1.0 <= r.ci_high_bits, r
 
 
+def test_auto_widens_a_ksg_interval_by_its_sampling_error_around_every_k():
+    # Additive uniform noise, 1+1: KSG's bias moves with k (boundaries), so the interval is the protocol's
+    # placed at each of the k = 1, 3, 10 estimates, and reaches beyond the extreme ones by its half-widths.
+    x, y = make_task("additive_uniform", dim=1, width=0.2).sample(3000, seed=0)
+    r = estimate("auto", x, y, seed=0)
+    by_k = r.diagnostics["ksg_by_k_bits"]
+    assert r.params["chosen"] == "ksg"
+    assert r.ci_high_bits > max(by_k.values()) + 0.01 and r.ci_low_bits < min(by_k.values()) - 0.01, (r, by_k)
+
+
 def test_auto_takes_the_mixed_estimator_for_labels():
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 3, 600)
