@@ -103,3 +103,20 @@ def test_estimates_are_deterministic_given_seed():
         a = estimate(method, torch.as_tensor(x), y, seed=4, ci_resamples=3, **extra)
         b = estimate(method, x, y, seed=4, ci_resamples=3, **extra)
         assert (a.mi_bits, a.ci_low_bits, a.ci_high_bits) == (b.mi_bits, b.ci_low_bits, b.ci_high_bits)
+
+
+def test_the_gaussian_bias_correction_is_exact_on_gaussian_data():
+    from infoplane.estimators.gaussian import gaussian_bias_nats, gaussian_mi_bits
+
+    # dx dy / (2n) to first order, symmetric in dx and dy
+    assert gaussian_bias_nats(5000, 50, 50) == pytest.approx(2500 / 10000, rel=0.02)
+    assert gaussian_bias_nats(100, 3, 5) == pytest.approx(gaussian_bias_nats(100, 5, 3), rel=1e-12)
+    task = make_task("gaussian", dim_x=3, dim_y=5, mi_bits=0.5)
+    raw, corrected = [], []
+    for s in range(200):
+        x, y = (torch.as_tensor(a) for a in task.sample(100, seed=s))
+        raw.append(gaussian_mi_bits(x, y))
+        corrected.append(gaussian_mi_bits(x, y, bias_correction=True))
+    se = np.std(corrected, ddof=1) / np.sqrt(len(corrected))
+    assert abs(np.mean(corrected) - 0.5) < 3 * se  # the plain estimate is ~0.11 bit (~17 se) too high
+    assert np.mean(raw) - np.mean(corrected) == pytest.approx(gaussian_bias_nats(100, 3, 5) / np.log(2), rel=1e-6)

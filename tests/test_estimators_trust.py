@@ -161,6 +161,33 @@ def test_the_protocol_recovers_gaussian_mi_within_its_interval(method, dims, n):
     assert r.diagnostics["gammas"] == list(range(1, 11)) and r.params["protocol"] is True
 
 
+def test_the_protocol_interval_counts_the_sampling_error_its_chunks_share():
+    # A mean is the same on every partition: every chunk mean is the full-data mean, and the intercept's
+    # standard error must be its standard error, sd / sqrt(n) (averaged over 20 data sets), not the
+    # 0.7 of it that treating the chunk means as independent points gives.
+    from infoplane.estimators.protocol import extrapolate
+
+    rng = np.random.default_rng(0)
+    ratios = []
+    for _ in range(20):
+        y = torch.as_tensor(rng.standard_normal((2520, 1)))  # divisible by 1..10: equal chunks
+        a, _, _, _, d = extrapolate(lambda _x, b: float(b.mean()), y, y)
+        assert a == pytest.approx(float(y.mean()), abs=1e-9)
+        ratios.append(d["intercept_se_bits"] / (float(y.std()) / 2520**0.5))
+    assert np.mean(ratios) == pytest.approx(1.0, abs=0.1), ratios
+
+
+def test_the_protocol_interval_matches_the_spread_over_samples():
+    # Gaussian estimator, 3+3 dims: the protocol's standard error against the spread of its intercept over
+    # 30 samples (it was 0.6 of it while the chunk means were treated as independent).
+    task = make_task("gaussian", dim_x=3, dim_y=3, mi_bits=1.0)
+    runs = [estimate("gaussian", *task.sample(2000, seed=s), protocol=True, seed=s) for s in range(30)]
+    spread = np.std([r.mi_bits for r in runs], ddof=1)
+    se = np.mean([r.diagnostics["intercept_se_bits"] for r in runs])
+    assert 0.8 < se / spread < 1.3, (se, spread)
+    assert np.mean([r.ci_low_bits <= 1.0 <= r.ci_high_bits for r in runs]) >= 0.85
+
+
 def test_the_protocol_flags_an_undersampled_case():
     task = make_task("gaussian", dim_x=10, dim_y=10, mi_bits=3.0)
     x, y = task.sample(300, seed=0)
@@ -197,6 +224,16 @@ def test_auto_records_its_choice_and_why():
     r = estimate("auto", x, y)
     assert set(r.diagnostics["candidates_bits"]) == {"ksg", "gaussian"} and r.params["chosen"] == "gaussian"
     assert r.ci_low_bits <= 1.0 <= r.ci_high_bits, r
+
+
+def test_auto_widens_a_ksg_interval_by_its_sampling_error_around_every_k():
+    # Additive uniform noise, 1+1: KSG's bias moves with k (boundaries), so the interval is the protocol's
+    # placed at each of the k = 1, 3, 10 estimates, and reaches beyond the extreme ones by its half-widths.
+    x, y = make_task("additive_uniform", dim=1, width=0.2).sample(3000, seed=0)
+    r = estimate("auto", x, y, seed=0)
+    by_k = r.diagnostics["ksg_by_k_bits"]
+    assert r.params["chosen"] == "ksg"
+    assert r.ci_high_bits > max(by_k.values()) + 0.01 and r.ci_low_bits < min(by_k.values()) - 0.01, (r, by_k)
 
 
 def test_auto_takes_the_mixed_estimator_for_labels():

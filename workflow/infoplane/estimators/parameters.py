@@ -88,6 +88,7 @@ RULES: dict[str, Rule] = {
     "algorithm": choice((1, 2)),
     "metric": choice(METRICS),
     "standardize": BOOLEAN,
+    "bias_correction": BOOLEAN,
     "noise": number(at_least=0),
     "precision": choice({**KNN_PRECISIONS, **KDE_PRECISIONS}),
     "chunk_size": integer(1, nullable=True),

@@ -19,7 +19,15 @@ asymptotic regime at these sizes, and its number cannot be trusted.
    with the covariance of the fit scaled up by the reduced chi-square where the points scatter more
    than their variances say (the chunks of different gamma share rows, and residual curvature is
    bias), and delta = a - m_1 the correction the extrapolation made: half of it counts as the
-   systematic error of the extrapolation itself.
+   systematic error of the extrapolation itself. se(a) is not the least-squares one alone: every
+   m_g averages over all n rows, so the first-order part of their sampling error (variance C,
+   about that of the full-data estimate, estimated as the mean of s_g^2 / g over the gammas kept)
+   is common to all of them and does not average out in the intercept (its weights c_g sum to 1).
+   var(a) = C + sum c_g^2 (var(m_g) - C): the least-squares variance plus C (1 - sum c_g^2). The
+   least-squares variance alone, which treats the points as independent, was 0.6-0.75 of the spread
+   of the intercept over 60 samples (n = 5000, copula marginals, the Gaussian estimator at 3+3 and
+   5+5, KSG at 1+1; its 95% intervals covered 75-90%); with the common term it is 0.9-1.1 of it
+   (coverage 90-97%), and the 95% intervals are about 1.45x wider.
 5. ``reliable`` is False, with the reason, when the line stays curved at ``MIN_GAMMAS`` points, or
    when the slope (the bias of the full-data estimate, to first order) is significant and more
    than ``max_slope`` of the estimate, or when extrapolating moves the estimate from the full-data
@@ -117,7 +125,15 @@ def extrapolate(
     coef, cov, chi2 = _wls(g, m, v, 1)
     dof = keep - 2
     inflate = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    se = math.sqrt(max(cov[0, 0], 0.0) * inflate)
+    # The chunk means are not independent: every gamma averages over all n rows, so the first-order
+    # part of their sampling error (variance C, about the variance of the full-data estimate) is common
+    # to all of them and does not cancel in the intercept, whose weights c sum to 1:
+    # var(a) = C + sum c_g^2 (var(m_g) - C), the independent-points variance plus the C (1 - sum c_g^2)
+    # that assuming independence drops. C: the mean of s_g^2 / g over the gammas kept (>= 2).
+    design = np.vander(g, 2, increasing=True)
+    c_int = (cov @ (design.T / v))[0]
+    common = float(np.mean(var_mean[: keep - 1]))
+    se = math.sqrt(max(cov[0, 0], 0.0) * inflate + common * max(1.0 - float(np.sum(c_int**2)), 0.0))
     z = float(special.ndtri(0.5 + level / 2))
     intercept = float(coef[0])
     correction = intercept - means[0]
@@ -149,6 +165,7 @@ def extrapolate(
         "slope_bits_per_gamma": float(coef[1]),
         "curvature_ratio": float(abs(c) * g[-1] / abs(b)) if b != 0 else float("inf"),
         "intercept_se_bits": se,
+        "common_variance_bits2": common,
         "correction_bits": correction,
         "reduced_chi2": chi2 / dof if dof > 0 else float("nan"),
         "full_data_bits": means[0],
