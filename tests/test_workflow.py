@@ -177,6 +177,9 @@ def test_tiny_run_hoffer2017_diffusion_claims_and_figures(tiny_run):
     assert len(claims) == 6 and claims["holds"].dtype == bool
     for fig in ("diffusion", "regime_accuracy"):
         assert (r / f"figures/hoffer2017/{fig}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
 def test_tiny_run_noisy_conv_with_compressed_estimates(tiny_run):
     r = tiny_run / "results"
     run = r / "runs/butakov2024/seed~0"

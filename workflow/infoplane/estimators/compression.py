@@ -1,7 +1,7 @@
 """Compression before estimation: project each variable on its leading principal components, then
 estimate MI in the small space with a kNN estimator.
 
-Butakov, Tolmachev, Malanchuk, Neopryatnaya, Frolov & Didenko (2024), "Information bottleneck
+Butakov, Tolmachev, Malanchuk, Neopryatnaya, Frolov & Andreev (2024), "Information bottleneck
 analysis of deep neural networks via lossy compression", ICLR: kNN estimators fail in hundreds of
 dimensions, but activations and inputs lie near low-dimensional manifolds, so compress first (the
 paper uses autoencoders; PCA is the linear case). By data processing, I(PX; PY) <= I(X;Y): the
