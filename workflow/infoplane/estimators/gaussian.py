@@ -19,6 +19,7 @@ unbiased for Gaussian data and can be slightly negative at independence.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from scipy import special
 
@@ -34,7 +35,7 @@ def one_hot(labels: torch.Tensor) -> torch.Tensor:
 
 def gaussian_bias_nats(n: int, dim_x: int, dim_y: int) -> float:
     """E[I_hat] - I of the plug-in Gaussian MI on n Gaussian rows (exact; module docstring), in nats."""
-    j = torch.arange(1, dim_y + 1, dtype=torch.float64).numpy()
+    j = np.arange(1, dim_y + 1, dtype=np.float64)
     return 0.5 * float((special.digamma((n - j) / 2) - special.digamma((n - dim_x - j) / 2)).sum())
 
 
