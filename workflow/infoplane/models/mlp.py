@@ -13,9 +13,10 @@ import torch
 from torch import nn
 
 from .normalization import batch_norms
+from .tanh import Tanh
 
 ACTIVATIONS: dict[str, type[nn.Module] | None] = {
-    "tanh": nn.Tanh,
+    "tanh": Tanh,
     "relu": nn.ReLU,
     "linear": None,
     "elu": nn.ELU,

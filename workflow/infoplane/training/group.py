@@ -378,11 +378,12 @@ def _stacked_epoch(model: StackedMLP, x, y, batch, l2, moments, step, generators
     """One pass over each run's own shuffled mini-batches; record weight gradients per run; step if ``step``."""
     orders = torch.stack([torch.randperm(len(y), generator=gen) for gen in generators]).to(x.device)
     use_l2 = bool((l2 != 0).any())
-    x_t = x.T.contiguous()  # (d, n): each batch gathered feature-major, as the model computes
     for start in range(0, len(y), batch):
         idx = orders[:, start : start + batch]  # (G, B): each run's batch
         n_runs, size = idx.shape
-        inputs = x_t.index_select(1, idx.reshape(-1)).view(-1, n_runs, size).permute(1, 0, 2)  # (G, d, B)
+        # rows gathered whole (3x faster than gathering feature-major), then viewed as (G, d, B):
+        # the batched products read the transposed view as it is
+        inputs = x.index_select(0, idx.reshape(-1)).view(n_runs, size, -1).transpose(1, 2)
         logits = model.forward_t(inputs)  # (G, classes, B)
         # the sum over runs of each run's mean loss: each run's gradient is its own loss's
         loss = nn.functional.cross_entropy(logits, y[idx], reduction="none").mean(1)
