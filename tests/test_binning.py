@@ -114,3 +114,18 @@ def test_bad_input_is_named():
         binned_plane_bits(torch.zeros(1, 4, 1), torch.zeros(5, dtype=torch.int64))
     with pytest.raises(ValueError, match="range must be one of"):
         binned_plane_bits(torch.zeros(1, 4, 1), torch.zeros(4, dtype=torch.int64), range="wide")
+
+
+def test_adaptive_edges_equal_torch_quantile_and_give_the_same_bins():
+    from infoplane.estimators import binning
+    from infoplane.estimators.binning import _quantiles_over_samples
+
+    rng = np.random.default_rng(3)
+    t = torch.as_tensor(np.tanh(rng.normal(size=(3, 501, 4)) * 3))
+    t[1, :, 2] = 0.5  # a constant unit
+    q = torch.linspace(0, 1, 31, dtype=t.dtype)[1:-1]
+    reference = torch.quantile(t, q, dim=1).permute(1, 2, 0)
+    torch.testing.assert_close(_quantiles_over_samples(t, q), reference, atol=2e-16, rtol=0)  # an ulp
+    values = t.permute(0, 2, 1).contiguous()
+    expected = torch.searchsorted(reference.contiguous(), values, right=True).permute(0, 2, 1).float()
+    assert torch.equal(binning.bin_indices(t, 30, range="adaptive"), expected.clamp_(0, 29))

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from .base import (
@@ -161,7 +162,7 @@ def _class_sums_rows(left, right, cls, query, n_classes, chunk_size):
     return log_all, log_class
 
 
-def _class_sums_symmetric(left, right, cls, n_classes, block=None, budget=None):
+def _class_sums_symmetric(left, right, cls, n_classes, block=None, budget=None, engine=None):
     """sum_j K_ij over the j of each class, for every point i: (E, n, C) float64.
 
     left: (E, n, d + 2); right: (E, d + 2, n). Every point is a query point, so K is symmetric and
@@ -169,8 +170,14 @@ def _class_sums_symmetric(left, right, cls, n_classes, block=None, budget=None):
     to the points of I and its column sums to those of J. That halves the kernel evaluations, and
     blocks of ``block`` x ``block`` for a few epochs at a time stay in cache, which the (E, rows, n)
     blocks of :func:`_class_sums_rows` do not: about 3x faster on CPU for the 4096 patterns of the
-    12-bit task. Points are sorted by class, so a class is a contiguous range of columns.
+    12-bit task.
+
+    engine: ``numpy`` (the default on CPU: :func:`_class_sums_symmetric_numpy`) or ``torch`` (the
+    default elsewhere; points sorted by class, so a class is a contiguous range of columns).
     """
+    engine = engine or ("numpy" if left.device.type == "cpu" else "torch")
+    if engine == "numpy":
+        return _class_sums_symmetric_numpy(left, right, cls, n_classes, block or 256, budget or CPU_BLOCK_ELEMENTS)
     E, n, _ = left.shape
     on_gpu = left.device.type != "cpu"
     block = block or (1024 if on_gpu else 256)
@@ -202,6 +209,78 @@ def _class_sums_symmetric(left, right, cls, n_classes, block=None, budget=None):
                         acc[:, c0:c1, c] += kernel[:, lo:hi, :].sum(dim=1)
         sums[ep] = acc.to(torch.float64)
     return sums[:, torch.argsort(order)]
+
+
+def _class_sums_symmetric_numpy(left, right, cls, n_classes, block, budget):
+    """:func:`_class_sums_symmetric` in numpy, over each epoch's distinct points: (E, n, C) float64.
+
+    Two things make it about 2-3x faster than the torch blocks on CPU, with the same sums up to
+    float summation order:
+
+    - numpy's SIMD ``exp`` is 2x faster than torch's on the CPUs we measured, and it needs no clamp
+      of its arguments (torch's exp is 30x slower where its result underflows; numpy's is not, and
+      the BLAS products below are not slowed by the subnormal results);
+    - points with identical activations (saturated tanh units, dead ReLU units: a trained ReLU
+      network of the 12-bit task has 2000-3000 distinct points of 4096 in its upper layers) are
+      one kernel row and column, counted by a (distinct points, C) matrix of class counts. Row
+      sums are then products ``K @ counts``, a BLAS call rather than reductions over slices.
+
+    Epochs go a few at a time (``budget`` kernel elements per block step), those with numbers of
+    distinct points within 10% of one another, padded to the most: padded points have zero
+    counts, so they add nothing to any sum.
+    """
+    L, R = left.cpu().numpy(), right.cpu().numpy()
+    E, n, k = L.shape
+    labels = cls.cpu().numpy()
+    dtype = L.dtype
+    # each epoch's distinct rows of left (equal activations give equal rows), and the map back
+    row_type = np.dtype((np.void, dtype.itemsize * k))
+    firsts, inverses = [], []
+    for e in range(E):
+        rows = np.ascontiguousarray(L[e]).view(row_type).ravel()
+        _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+        firsts.append(first)
+        inverses.append(inverse.ravel())
+    sums = np.empty((E, n, n_classes), dtype=np.float64)
+    epochs_per_step = max(1, budget // (block * block))
+    e0 = 0
+    while e0 < E:
+        # consecutive epochs whose numbers of distinct points are within 10% of one another
+        low = high = len(firsts[e0])
+        e1 = e0 + 1
+        while e1 < E and e1 - e0 < epochs_per_step:
+            size = len(firsts[e1])
+            if max(high, size) > 1.1 * min(low, size):
+                break
+            low, high = min(low, size), max(high, size)
+            e1 += 1
+        steps, width = e1 - e0, high
+        lp = np.zeros((steps, width, k), dtype=dtype)
+        rp = np.zeros((steps, k, width), dtype=dtype)
+        counts = np.zeros((steps, width, n_classes), dtype=dtype)
+        for s, e in enumerate(range(e0, e1)):
+            first = firsts[e]
+            lp[s, : len(first)] = L[e, first]
+            rp[s, :, : len(first)] = R[e][:, first]
+            counts[s, : len(first)] = np.bincount(
+                inverses[e] * n_classes + labels, minlength=len(first) * n_classes
+            ).reshape(len(first), n_classes)
+        acc = np.zeros((steps, width, n_classes), dtype=dtype)
+        blocks = [(a, min(a + block, width)) for a in range(0, width, block)]
+        kernel_buffer = np.empty((steps, block, block), dtype=dtype)
+        for i, (a, b) in enumerate(blocks):
+            for c0, c1 in blocks[i:]:
+                kernel = kernel_buffer[:, : b - a, : c1 - c0]
+                np.matmul(lp[:, a:b], rp[:, :, c0:c1], out=kernel)
+                # K_ij = exp(-|u_i - u_j|^2) <= 1 with K_ii = 1: the sums are >= 1 and need no max-shift
+                np.exp(kernel, out=kernel)
+                acc[:, a:b] += np.matmul(kernel, counts[:, c0:c1])
+                if c0 != a:
+                    acc[:, c0:c1] += np.matmul(kernel.transpose(0, 2, 1), counts[:, a:b])
+        for s, e in enumerate(range(e0, e1)):
+            sums[e] = acc[s, inverses[e]]
+        e0 = e1
+    return torch.from_numpy(sums).to(left.device)
 
 
 def _query_points(cls: torch.Tensor, n_query: int | None, seed: int) -> torch.Tensor:
