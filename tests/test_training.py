@@ -35,9 +35,7 @@ def test_mlp_original_architecture_and_init():
         assert w.abs().max() <= 2 * std + 1e-7  # truncated at two standard deviations
         assert torch.all(layer.bias == 0)
     big = MLP(1000, [1000], 2)
-    assert big.layers[0].weight.std().item() == pytest.approx(
-        0.88 / math.sqrt(1000), rel=0.03
-    )  # trunc-normal std
+    assert big.layers[0].weight.std().item() == pytest.approx(0.88 / math.sqrt(1000), rel=0.03)  # trunc-normal std
     outs = model(torch.rand(4, 12))
     assert [o.shape[1] for o in outs] == [10, 7, 5, 4, 3, 2]
     assert torch.allclose(outs[-1].sum(1), torch.ones(4))
@@ -54,6 +52,21 @@ def test_gradient_moments_match_direct_computation():
     s = m.summary()
     assert s["grad_mean_norm_layer1"] == pytest.approx(np.linalg.norm(mean))
     assert s["grad_std_layer1"] == pytest.approx(np.sqrt(np.trace(np.cov(flat.T, bias=True))))
+
+
+def test_stacked_gradient_moments_equal_each_runs_own():
+    from infoplane.training.gradients import StackedGradientMoments
+
+    rng = np.random.default_rng(1)
+    grads = [[rng.normal(size=(4, 3, 5)), rng.normal(size=(4, 2))] for _ in range(6)]  # 4 runs, 2 layers
+    stacked = StackedGradientMoments(2)
+    for batch in grads:
+        stacked.add([torch.from_numpy(g) for g in batch])
+    for run in range(4):
+        alone = GradientMoments(2)
+        for batch in grads:
+            alone.add([torch.from_numpy(g[run]) for g in batch])
+        assert stacked.summary(run) == pytest.approx(alone.summary(), rel=1e-12)
 
 
 def _setup(seed=0):

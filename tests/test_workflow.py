@@ -15,9 +15,7 @@ TINY = ".test/config.yaml"
 def snakemake(*args, cwd=REPO, check=True):
     result = subprocess.run([*snakemake_cmd(), *args], cwd=cwd, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(
-            f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-        )
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
 
 
@@ -35,9 +33,7 @@ def test_dry_run_lists_the_default_dag():
 
 def test_bad_config_fails_before_any_job_with_one_message(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(
-        (REPO / TINY).read_text().replace("epochs: 40", "epochs: -3").replace("n_points", "npoints")
-    )
+    bad.write_text((REPO / TINY).read_text().replace("epochs: 40", "epochs: -3").replace("n_points", "npoints"))
     out = snakemake("-n", "--configfile", str(bad), check=False)
     assert out.returncode != 0
     assert "training.epochs: -3 is less than the minimum of 1" in out.stderr
@@ -61,7 +57,13 @@ def test_tiny_run_makes_every_artifact(tiny_run):
     acts = xr.open_zarr(run / "activations.zarr", consolidated=False)
     assert set(acts.data_vars) == {f"layer{l}" for l in range(1, 7)}
     assert acts["layer1"].dims == ("epoch", "sample", "unit_layer1")
-    assert acts["layer1"].encoding["chunks"][0] == 1  # chunked by epoch
+    # chunked by whole epochs, about 1 MiB a chunk
+    n_units = acts.sizes["unit_layer1"]
+    assert acts["layer1"].encoding["chunks"] == (
+        min(acts.sizes["epoch"], (1 << 20) // (4096 * n_units * 4)),
+        4096,
+        n_units,
+    )
     weights = xr.open_zarr(run / "weights.zarr", consolidated=False)
     assert np.array_equal(weights["epoch"].values, acts["epoch"].values)
     for fig in ("infoplane", "gradients", "training"):

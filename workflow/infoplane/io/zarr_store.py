@@ -33,17 +33,24 @@ def write_new(ds: xr.Dataset, path: str | Path, encoding: dict | None = None) ->
 
 
 def append(ds: xr.Dataset, path: str | Path, dim: str = "epoch") -> None:
-    """Append ``ds`` along ``dim`` to the store at ``path``, creating it if absent."""
+    """Append ``ds`` along ``dim`` to the store at ``path``, creating it if absent.
+
+    A new store is chunked along ``dim`` by the length of this first block, so later appends of
+    the same length (training flushes a fixed number of captures at a time) write whole new chunks:
+    one file per array and append rather than one per epoch, which made writing a group's weights
+    most of its training time, and a killed append never rewrites a chunk of earlier epochs.
+    """
     if not Path(path).exists():
-        encoding = {name: {"chunks": _chunks_along(ds[name], dim)} for name in ds.data_vars}
+        length = ds.sizes[dim]
+        encoding = {name: {"chunks": _chunks_along(ds[name], dim, length)} for name in ds.data_vars}
         encoding[dim] = {"chunks": (512,)}
         write_new(ds, path, encoding)
     else:
         ds.to_zarr(str(path), mode="a", append_dim=dim, consolidated=False, zarr_format=3, write_empty_chunks=True)
 
 
-def _chunks_along(var: xr.DataArray, dim: str) -> tuple[int, ...]:
-    return tuple(1 if d == dim else size for d, size in zip(var.dims, var.shape, strict=True))
+def _chunks_along(var: xr.DataArray, dim: str, length: int = 1) -> tuple[int, ...]:
+    return tuple(length if d == dim else size for d, size in zip(var.dims, var.shape, strict=True))
 
 
 def open_store(path: str | Path, what: str = "store") -> xr.Dataset:

@@ -63,6 +63,12 @@ class StackedMLP(nn.Module):
                 h = self._activate(h)
         return h
 
+    def stacked_parameters(self):
+        """Every stacked tensor (runs first) under the name each run's own MLP gives its slice, in that order."""
+        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            yield f"layers.{i}.weight", w
+            yield f"layers.{i}.bias", b
+
     def run_parameters(self, g: int):
         """Run ``g``'s parameters under the names its own MLP has (``layers.{i}.weight``, ``layers.{i}.bias``)."""
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):

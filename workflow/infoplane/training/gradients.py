@@ -43,3 +43,45 @@ class GradientMoments:
             out[f"grad_mean_norm_layer{i + 1}"] = mean_sq**0.5
             out[f"grad_std_layer{i + 1}"] = var_trace**0.5
         return out
+
+
+class StackedGradientMoments:
+    """:class:`GradientMoments` of G runs at once, from stacked weight gradients ``(G, out, in)``.
+
+    Each run's moments are its own slice: ``summary(g)`` gives what a :class:`GradientMoments`
+    fed with run g's gradients gives, up to the order of a float64 sum.
+    """
+
+    def __init__(self, n_layers: int):
+        self.n_layers = n_layers
+        self.reset()
+
+    def reset(self) -> None:
+        self.count = 0
+        self.sum: list[torch.Tensor | None] = [None] * self.n_layers
+        self.sum_sq_norm: list[torch.Tensor | None] = [None] * self.n_layers
+
+    def add(self, weight_grads: list[torch.Tensor]) -> None:
+        """weight_grads: one stacked gradient tensor ``(G, ...)`` per layer from one mini-batch."""
+        self.count += 1
+        for i, g in enumerate(weight_grads):
+            g = g.detach().reshape(g.shape[0], -1).to(torch.float64)
+            sq = (g * g).sum(dim=1)
+            if self.sum[i] is None:
+                self.sum[i], self.sum_sq_norm[i] = g.clone(), sq
+            else:
+                self.sum[i] += g
+                self.sum_sq_norm[i] += sq
+
+    def summary(self, g: int) -> dict[str, float]:
+        """Run ``g``'s {"grad_mean_norm_layer{i}", "grad_std_layer{i}"}, as :meth:`GradientMoments.summary`."""
+        if self.count == 0:
+            raise RuntimeError("no gradients were added")
+        out = {}
+        for i in range(self.n_layers):
+            mean = self.sum[i][g] / self.count
+            mean_sq = float(mean @ mean)
+            var_trace = max(float(self.sum_sq_norm[i][g]) / self.count - mean_sq, 0.0)
+            out[f"grad_mean_norm_layer{i + 1}"] = mean_sq**0.5
+            out[f"grad_std_layer{i + 1}"] = var_trace**0.5
+        return out

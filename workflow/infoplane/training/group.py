@@ -29,6 +29,7 @@ import dataclasses
 import logging
 from pathlib import Path
 
+import numpy as np
 import torch
 import xarray as xr
 from torch import nn
@@ -36,7 +37,7 @@ from torch import nn
 from ..io import zarr_store
 from ..models.mlp import MLP
 from ..models.stacked import StackedMLP
-from .gradients import GradientMoments
+from .gradients import StackedGradientMoments
 from .schedules import run_regime
 from .train import (
     TrainConfig,
@@ -295,15 +296,15 @@ def _train_stacked(members, x, y, is_train, capture, group_dir: Path, progress) 
         for m in members:
             for stale in ("weights.zarr", "metrics.csv", "checkpoint.pt"):
                 _remove(m.work_dir / stale)
-    pending: list[list] = [[] for _ in members]
-    moments = [GradientMoments(len(model.weights)) for _ in members]
+    pending: list[tuple[int, list]] = []  # the captures since the last flush, all runs' weights in each
+    moments = StackedGradientMoments(len(model.weights))
 
     def flush(next_epoch: int) -> None:
         for g, m in enumerate(members):
-            if pending[g]:
-                zarr_store.append(xr.concat(pending[g], dim="epoch"), m.work_dir / "weights.zarr")
-                pending[g].clear()
+            if pending:
+                zarr_store.append(_run_weights(pending, g), m.work_dir / "weights.zarr")
             write_metrics(rows[g], m.work_dir / "metrics.csv")
+        pending.clear()
         # last: the checkpoint says which captures every run's stores hold
         save_checkpoint(
             {
@@ -320,8 +321,7 @@ def _train_stacked(members, x, y, is_train, capture, group_dir: Path, progress) 
         capturing = epoch in capture_set
         if capturing:
             new_rows = _capture(model, epoch, x_train, y_train, x_test, y_test, pending)
-            for mom in moments:
-                mom.reset()
+            moments.reset()
         if epoch == cfg.epochs:  # the final state: gradients at it, no step taken
             if capturing:
                 _stacked_epoch(model, x_train, y_train, batch, l2, moments, None, shuffles)
@@ -329,8 +329,8 @@ def _train_stacked(members, x, y, is_train, capture, group_dir: Path, progress) 
             _stacked_epoch(model, x_train, y_train, batch, l2, moments if capturing else None, opt, shuffles)
         if capturing:
             for g in range(len(members)):
-                rows[g].append(new_rows[g] | moments[g].summary())
-            if len(pending[0]) >= cfg.flush_every:
+                rows[g].append(new_rows[g] | moments.summary(g))
+            if len(pending) >= cfg.flush_every:
                 flush(epoch + 1)
         if progress is not None and epoch < cfg.epochs:
             progress.update(1)
@@ -338,13 +338,18 @@ def _train_stacked(members, x, y, is_train, capture, group_dir: Path, progress) 
 
 
 def _capture(model: StackedMLP, epoch, x_train, y_train, x_test, y_test, pending) -> list[dict]:
-    """Append every run's weights to ``pending`` and return its metrics row (as train() computes them)."""
+    """Append all runs' weights to ``pending`` and return each run's metrics row (as train() computes them)."""
     rows = []
     with torch.no_grad():
-        train_logits = model.logits(x_train) if len(y_train) else None
-        test_logits = model.logits(x_test) if len(y_test) else None
+        # contiguous (G, B, classes), as each run alone has its logits: the per-run scores below are
+        # then 10x faster than on slices of the transposed view
+        train_logits = model.logits(x_train).contiguous() if len(y_train) else None
+        test_logits = model.logits(x_test).contiguous() if len(y_test) else None
+    # one float32 copy of each stacked tensor, under the names of run 0's parameters
+    pending.append(
+        (epoch, [(name, t.detach().cpu().numpy().astype(np.float32)) for name, t in model.stacked_parameters()])
+    )
     for g in range(model.n_runs):
-        pending[g].append(parameters_snapshot(model.run_parameters(g), epoch))
         train_loss, train_acc = _scores(None if train_logits is None else train_logits[g], y_train)
         test_loss, test_acc = _scores(None if test_logits is None else test_logits[g], y_test)
         rows.append(
@@ -374,6 +379,18 @@ def _scores(logits: torch.Tensor | None, y: torch.Tensor) -> tuple[float, float]
     return _evaluate(_Logits(logits), None, y) if logits is not None else (float("nan"), float("nan"))
 
 
+def _run_weights(pending: list[tuple[int, list]], g: int) -> xr.Dataset:
+    """Run ``g``'s weights at the pending captures: what :func:`parameters_snapshot` of each capture,
+    concatenated along ``epoch``, gives for that run alone (one Dataset per flush, not per capture)."""
+    epochs = np.array([epoch for epoch, _ in pending], dtype=np.int64)
+    first = parameters_snapshot(((name, torch.from_numpy(a[g])) for name, a in pending[0][1]), int(epochs[0]))
+    data = {}
+    for k, var in enumerate(first.data_vars):
+        values = np.stack([tensors[k][1][g] for _, tensors in pending])
+        data[var] = xr.Variable(first[var].dims, values, attrs=first[var].attrs)
+    return xr.Dataset(data, coords={"epoch": epochs})
+
+
 def _stacked_epoch(model: StackedMLP, x, y, batch, l2, moments, step, generators) -> None:
     """One pass over each run's own shuffled mini-batches; record weight gradients per run; step if ``step``."""
     orders = torch.stack([torch.randperm(len(y), generator=gen) for gen in generators]).to(x.device)
@@ -392,7 +409,6 @@ def _stacked_epoch(model: StackedMLP, x, y, batch, l2, moments, step, generators
         model.zero_grad(set_to_none=True)
         loss.sum().backward()
         if moments is not None:
-            for g, mom in enumerate(moments):
-                mom.add([w.grad[g] for w in model.weights])
+            moments.add([w.grad for w in model.weights])
         if step is not None:
             step.step()
