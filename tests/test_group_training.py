@@ -372,3 +372,33 @@ def test_a_member_trains_its_adapted_regime(task):
     assert int(ds["is_train"].values.sum()) >= 512
     m = build_member("adapted", cfg, ds, "unused")
     assert (m.cfg.epochs, list(m.cfg.lr_drop_epochs), m.cfg.lr) == (20, [8], pytest.approx(0.02))
+
+
+def test_a_flush_writes_each_run_what_its_own_snapshots_give():
+    """The group keeps one stacked copy per capture; each run's Dataset at a flush must be what
+    train() writes for that run: its own snapshots concatenated along epoch (names, dims, attrs, dtypes)."""
+    import xarray as xr
+    from infoplane.models.mlp import MLP
+    from infoplane.models.stacked import StackedMLP
+    from infoplane.training.group import _run_weights
+    from infoplane.training.train import parameters_snapshot
+
+    models = []
+    for seed in range(3):
+        torch.manual_seed(seed)
+        models.append(MLP(12, [10, 7], 2, "tanh"))
+    model = StackedMLP(models)
+    pending, own = [], [[] for _ in models]
+    for epoch in (0, 1, 5):
+        with torch.no_grad():
+            for w in model.weights:
+                w.add_(torch.randn_like(w))
+        pending.append((epoch, [(n, t.detach().numpy().astype(np.float32)) for n, t in model.stacked_parameters()]))
+        for g in range(len(models)):
+            own[g].append(parameters_snapshot(model.run_parameters(g), epoch))
+    for g in range(len(models)):
+        expected = xr.concat(own[g], dim="epoch")
+        got = _run_weights(pending, g)
+        assert got.identical(expected)
+        assert list(got.data_vars) == list(expected.data_vars)
+        assert all(got[v].dtype == expected[v].dtype for v in got.variables)

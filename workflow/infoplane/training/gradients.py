@@ -35,14 +35,7 @@ class GradientMoments:
         """{"grad_mean_norm_layer{i}", "grad_std_layer{i}"} for i = 1..n_layers."""
         if self.count == 0:
             raise RuntimeError("no gradients were added")
-        out = {}
-        for i in range(self.n_layers):
-            mean = self.sum[i] / self.count
-            mean_sq = float(mean @ mean)
-            var_trace = max(self.sum_sq_norm[i] / self.count - mean_sq, 0.0)
-            out[f"grad_mean_norm_layer{i + 1}"] = mean_sq**0.5
-            out[f"grad_std_layer{i + 1}"] = var_trace**0.5
-        return out
+        return _summary([(self.sum[i], self.sum_sq_norm[i]) for i in range(self.n_layers)], self.count)
 
 
 class StackedGradientMoments:
@@ -77,11 +70,17 @@ class StackedGradientMoments:
         """Run ``g``'s {"grad_mean_norm_layer{i}", "grad_std_layer{i}"}, as :meth:`GradientMoments.summary`."""
         if self.count == 0:
             raise RuntimeError("no gradients were added")
-        out = {}
-        for i in range(self.n_layers):
-            mean = self.sum[i][g] / self.count
-            mean_sq = float(mean @ mean)
-            var_trace = max(float(self.sum_sq_norm[i][g]) / self.count - mean_sq, 0.0)
-            out[f"grad_mean_norm_layer{i + 1}"] = mean_sq**0.5
-            out[f"grad_std_layer{i + 1}"] = var_trace**0.5
-        return out
+        return _summary([(self.sum[i][g], float(self.sum_sq_norm[i][g])) for i in range(self.n_layers)], self.count)
+
+
+def _summary(layers: list[tuple[torch.Tensor, float]], count: int) -> dict[str, float]:
+    """Drift and diffusion of each layer from (sum of its flattened gradients, sum of their squared
+    norms) over ``count`` mini-batches."""
+    out = {}
+    for i, (total, sum_sq_norm) in enumerate(layers):
+        mean = total / count
+        mean_sq = float(mean @ mean)
+        var_trace = max(sum_sq_norm / count - mean_sq, 0.0)
+        out[f"grad_mean_norm_layer{i + 1}"] = mean_sq**0.5
+        out[f"grad_std_layer{i + 1}"] = var_trace**0.5
+    return out
