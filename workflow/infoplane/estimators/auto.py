@@ -96,6 +96,14 @@ from typing import Any
 import torch
 
 from .base import NATS_TO_BITS, MIEstimate, is_labels, register
+from .geometry import (
+    drop_degenerate_columns,
+    full_dimensional_reference,
+    intrinsic_dimension,
+    numerical_rank,
+    smallest_eigenvalue_below,
+)
+from .manifold_ksg import manifold_ksg
 from .tcopula import fit_t_copula, parametric_interval
 
 LOW_DIMS = 4
@@ -106,6 +114,9 @@ TCOPULA_MIN_N = 100  # below this the t copula is not fitted (nu is poorly deter
 T_RESAMPLES = 20  # parametric-bootstrap samples for the t copula's interval
 TAIL_STATISTIC = 5.41  # 1% level of the likelihood ratio for nu = inf on the boundary (1/2 chi2_0 + 1/2 chi2_1)
 HEAVY_TAILS = 10.0  # excess kurtosis above which the tails count as heavy (Student-t with <= ~4.6 dof)
+TCOPULA_MAX_DIMS = 100  # above this the t copula is not fitted (Kendall's tau over every pair: minutes to hours)
+MANIFOLD_ID_RATIO = 0.5  # a side whose TwoNN dimension is below this x a full-rank Gaussian's lies near a manifold
+MIN_CORRELATION_EIGENVALUE = 1e-3  # a normal-score correlation with a smaller eigenvalue is near-singular
 
 
 def _excess_kurtosis(a: torch.Tensor) -> float:
@@ -119,6 +130,8 @@ def describe(x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
     n = x.shape[0]
     floats = [t for t in (x, y) if not is_labels(t)]
     unique = min(int(torch.unique(t[:, j]).numel()) for t in floats for j in range(t.shape[1]))
+    joint = torch.cat([t if t.ndim == 2 else t[:, None].to(x.dtype) for t in (x, y)], dim=1)
+    duplicate_rows = n - int(torch.unique(joint, dim=0).shape[0])
     return {
         "n": n,
         "dim_x": int(x.shape[1]),
@@ -126,8 +139,25 @@ def describe(x: torch.Tensor, y: torch.Tensor) -> dict[str, Any]:
         "labels": is_labels(y),
         "min_distinct_values": unique,
         "discrete": unique < n / 5,
+        "duplicate_rows": duplicate_rows,
         "max_excess_kurtosis": max(_excess_kurtosis(t) for t in floats),
     }
+
+
+def side_geometry(a: torch.Tensor, copula: torch.Tensor, seed: int = 0) -> dict[str, Any]:
+    """Numerical rank, TwoNN dimension (and a full-rank Gaussian's at this size), whether the normal-score
+    correlation has an eigenvalue below ``MIN_CORRELATION_EIGENVALUE``, and whether the side lies near a
+    manifold; a: raw (n, d), copula: its normal scores."""
+    d = int(a.shape[1])
+    rank = numerical_rank(a)
+    ident = min(intrinsic_dimension(a, seed=seed), float(d))
+    reference = full_dimensional_reference(a.shape[0], min(d, rank))
+    c = copula - copula.mean(dim=0)
+    norms = (c * c).sum(dim=0).clamp(min=1e-300).sqrt()
+    singular = smallest_eigenvalue_below((c.T @ c) / norms.outer(norms), MIN_CORRELATION_EIGENVALUE)
+    manifold = rank < d or ident < MANIFOLD_ID_RATIO * reference or singular
+    return {"columns": d, "numerical_rank": rank, "intrinsic_dim": ident, "full_rank_gaussian_dim": reference,
+            "near_singular_correlation": singular, "manifold": bool(manifold)}  # fmt: skip
 
 
 def choose(x: torch.Tensor, y: torch.Tensor, k: int = 3) -> tuple[list[tuple[str, dict]], dict[str, Any], list[str]]:
@@ -142,9 +172,38 @@ def choose(x: torch.Tensor, y: torch.Tensor, k: int = 3) -> tuple[list[tuple[str
     if info["discrete"]:
         why.append(f"discrete-valued columns ({info['min_distinct_values']} distinct values): tie-breaking noise")
         knn = {**knn, "noise": 1e-3}
+    if info["duplicate_rows"] and not info["discrete"]:
+        why.append(f"{info['duplicate_rows']} duplicated rows: tie-breaking noise (zero distances break kNN counts)")
+        knn = {**knn, "noise": 1e-3}
     dims = info["dim_x"] + info["dim_y"]
+    if dims > LOW_DIMS:
+        from .prepare import prepare_marginals
+
+        sides = {"x": x, "y": y} if not info["labels"] else {"x": x}
+        geometry = {s: side_geometry(a, prepare_marginals(a, "copula")) for s, a in sides.items()}
+        info["geometry"] = geometry
+        flat = [s for s, g in geometry.items() if g["manifold"]]
+        if flat:
+            described = "; ".join(
+                f"{s}: {g['columns']} columns, rank {g['numerical_rank']}, intrinsic dimension {g['intrinsic_dim']:.1f} "
+                f"(a full-rank Gaussian gives {g['full_rank_gaussian_dim']:.1f}), normal-score correlation "
+                f"{'near-singular' if g['near_singular_correlation'] else 'well conditioned'}"
+                for s, g in geometry.items()
+            )
+            d_int = sum(g["intrinsic_dim"] for g in geometry.values())
+            info["intrinsic_dim"] = d_int
+            return [("manifold_ksg", {**knn, "intrinsic_dim": d_int})], info, [
+                *why,
+                f"{' and '.join(flat)} near a low-dimensional manifold ({described}): a Gaussian or t copula is "
+                "full-dimensional and would invert a near-singular correlation, so neither is a candidate",
+                "KSG with Euclidean marginal norms on the normal scores (neighbour counts see the manifold's "
+                "dimension, not the coordinates'), its bias extrapolated at rates N^-1, N^-2/d and N^-1/d",
+            ]
     tails = False
-    if not info["discrete"] and info["n"] >= TCOPULA_MIN_N:
+    if dims > TCOPULA_MAX_DIMS:
+        why.append(f"{dims} dimensions: the t copula is not fitted (above {TCOPULA_MAX_DIMS}: Kendall's tau over "
+                   "every pair of coordinates takes too long)")  # fmt: skip
+    elif not info["discrete"] and info["n"] >= TCOPULA_MIN_N:
         fit = fit_t_copula(torch.cat([x, y], dim=1).cpu().numpy(), info["dim_x"])
         info["_tcopula_fit"] = fit  # for the interval; not a diagnostic
         info.update(tcopula_dof=fit.dof, tcopula_tail_statistic=fit.tail_statistic,
@@ -171,11 +230,32 @@ def estimate_auto(
     estimate, xt, yt, *, start, device, ci, ci_level, seed, marginals, protocol, protocol_max_gamma, k: int = 3
 ) -> MIEstimate:
     """The ``method="auto"`` branch of :func:`infoplane.estimators.estimate` (x, y already tensors)."""
+    # Constant columns (dead units) and exact copies of a column carry nothing: dropping them keeps I(X;Y).
+    dropped = {}
+    for side in ("x", "y"):
+        a = xt if side == "x" else yt
+        if is_labels(a):
+            continue
+        if bool((a == a[:1]).all()):
+            raise ValueError(
+                f"auto: every column of {side} is constant over the {a.shape[0]} rows, so I(X;Y) = 0 with nothing "
+                "to estimate; remove the constant variable (or check the input)"
+            )
+        reduced, counts = drop_degenerate_columns(a)
+        if reduced.shape[1] < a.shape[1]:
+            dropped[side] = counts
+        xt, yt = (reduced, yt) if side == "x" else (xt, reduced)
     candidates, info, why = choose(xt, yt, k=k)
+    if dropped:
+        info["dropped_columns"] = dropped
+        why.insert(1, "dropped constant and duplicated columns (keeps I): " + ", ".join(
+            f"{s}: {c['constant_columns']} constant, {c['duplicate_columns']} copies" for s, c in dropped.items()))
     fit = info.pop("_tcopula_fit", None)
     from .prepare import prepare_marginals
 
     xc, yc = prepare_marginals(xt, "copula"), prepare_marginals(yt, "copula")
+    if candidates[0][0] == "manifold_ksg":
+        return _manifold_result(xc, yc, candidates[0][1], info, why, start=start, seed=seed, ci_level=ci_level, k=k)
     fitted = {"tcopula": info.get("tcopula_bits")}  # fitted in choose()
     values = {
         m: fitted[m] if m in fitted else estimate(m, xc, yc, device=device, ci=False, seed=seed, **p).mi_bits
@@ -263,6 +343,32 @@ def estimate_auto(
         method="auto",
         params=record,
         reliable=reliable,
+        diagnostics=diagnostics,
+    )
+
+
+def _manifold_result(xc, yc, params, info, why, *, start, seed, ci_level, k) -> MIEstimate:
+    """The manifold path of :func:`estimate_auto`: :func:`.manifold_ksg.manifold_ksg` on the normal scores."""
+    r = manifold_ksg(xc, yc, intrinsic_dim=params["intrinsic_dim"], k=params["k"], noise=params.get("noise", 0.0),
+                     level=ci_level, seed=seed)  # fmt: skip
+    why.append(
+        "estimate: the extrapolation at rate N^-2/d; interval: the union over the three rates and over "
+        "k = 1, 3, 10 (sampling error and KSG's bias as far as it follows a power law in N)"
+    )
+    extra = {key: r[key] for key in ("intercepts_bits", "rates", "ksg_by_k_bits", "chunk_means_bits", "gammas")}
+    diagnostics = {**info, "chosen": "manifold_ksg", "candidates_bits": {"manifold_ksg": r["mi_bits"]}, "why": why,
+                   "reason": r["reason"], **extra}  # fmt: skip
+    record = {"chosen": "manifold_ksg", "chosen_params": dict(params), "marginals": "copula", "seed": seed, "k": k,
+              "protocol": True, "ci_level": ci_level}  # fmt: skip
+    return MIEstimate(
+        mi_bits=r["mi_bits"],
+        ci_low_bits=r["ci_low_bits"],
+        ci_high_bits=r["ci_high_bits"],
+        n_samples=int(xc.shape[0]),
+        seconds=time.perf_counter() - start,
+        method="auto",
+        params=record,
+        reliable=r["reliable"],
         diagnostics=diagnostics,
     )
 
