@@ -132,6 +132,7 @@ rule estimator_suite:
         table="results/experiments/estimators/benchmark.csv",
         summary="results/experiments/estimators/benchmark_summary.csv",
     params:
+        suite="czyz",
         n=_EB_SUITE["n"],
         seeds=_EB_SUITE["seeds"],
         tasks=_EB_SUITE["tasks"],
@@ -146,6 +147,43 @@ rule estimator_suite:
     resources:
         mem_mb=6000,
         runtime=120,
+    script:
+        "../../scripts/estimator_suite.py"
+
+
+# The manifold family (infoplane.tasks.manifold): known-MI sources pushed through injective maps into 50-1024 dims,
+# each task at its own n. Not part of `all`; config["estimator_benchmark"]["manifold_suite"] sets seeds, tasks,
+# estimators. The summary is per estimator and family, with false reliable; the peer (latentmi) comes from the
+# table measured in its own environment and shipped (infoplane/benchmarks/data/latentmi_manifold.csv).
+_EB_MANIFOLD = {
+    "seeds": [0],
+    "tasks": None,
+    "estimators": None,  # null: infoplane.benchmarks.suite.MANIFOLD_ESTIMATORS
+    "ci_resamples": 10,
+    **_EB.get("manifold_suite", {}),
+}
+
+
+rule estimator_manifold_suite:
+    output:
+        table="results/experiments/estimators/manifold_benchmark.csv",
+        summary="results/experiments/estimators/manifold_benchmark_summary.csv",
+    params:
+        suite="manifold",
+        n=None,
+        seeds=_EB_MANIFOLD["seeds"],
+        tasks=_EB_MANIFOLD["tasks"],
+        estimators=_EB_MANIFOLD["estimators"],
+        ci_resamples=_EB_MANIFOLD["ci_resamples"],
+        device=_EB["device"],
+    log:
+        "results/logs/estimator_benchmark/manifold_suite.log",
+    threads: 2
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=240,
     script:
         "../../scripts/estimator_suite.py"
 

@@ -185,20 +185,25 @@ def choose(x: torch.Tensor, y: torch.Tensor, k: int = 3) -> tuple[list[tuple[str
         flat = [s for s, g in geometry.items() if g["manifold"]]
         if flat:
             described = "; ".join(
-                f"{s}: {g['columns']} columns, rank {g['numerical_rank']}, intrinsic dimension {g['intrinsic_dim']:.1f} "
+                f"{s}: {g['columns']} columns, rank {g['numerical_rank']}, "
+                f"intrinsic dimension {g['intrinsic_dim']:.1f} "
                 f"(a full-rank Gaussian gives {g['full_rank_gaussian_dim']:.1f}), normal-score correlation "
                 f"{'near-singular' if g['near_singular_correlation'] else 'well conditioned'}"
                 for s, g in geometry.items()
             )
             d_int = sum(g["intrinsic_dim"] for g in geometry.values())
             info["intrinsic_dim"] = d_int
-            return [("manifold_ksg", {**knn, "intrinsic_dim": d_int})], info, [
-                *why,
-                f"{' and '.join(flat)} near a low-dimensional manifold ({described}): a Gaussian or t copula is "
-                "full-dimensional and would invert a near-singular correlation, so neither is a candidate",
-                "KSG with Euclidean marginal norms on the normal scores (neighbour counts see the manifold's "
-                "dimension, not the coordinates'), its bias extrapolated at rates N^-1, N^-2/d and N^-1/d",
-            ]
+            return (
+                [("manifold_ksg", {**knn, "intrinsic_dim": d_int})],
+                info,
+                [
+                    *why,
+                    f"{' and '.join(flat)} near a low-dimensional manifold ({described}): a Gaussian or t copula is "
+                    "full-dimensional and would invert a near-singular correlation, so neither is a candidate",
+                    "KSG with Euclidean marginal norms on the normal scores (neighbour counts see the manifold's "
+                    "dimension, not the coordinates'), its bias extrapolated at rates N^-1, N^-2/d and N^-1/d",
+                ],
+            )
     tails = False
     if dims > TCOPULA_MAX_DIMS:
         why.append(f"{dims} dimensions: the t copula is not fitted (above {TCOPULA_MAX_DIMS}: Kendall's tau over "
@@ -248,8 +253,13 @@ def estimate_auto(
     candidates, info, why = choose(xt, yt, k=k)
     if dropped:
         info["dropped_columns"] = dropped
-        why.insert(1, "dropped constant and duplicated columns (keeps I): " + ", ".join(
-            f"{s}: {c['constant_columns']} constant, {c['duplicate_columns']} copies" for s, c in dropped.items()))
+        why.insert(
+            1,
+            "dropped constant and duplicated columns (keeps I): "
+            + ", ".join(
+                f"{s}: {c['constant_columns']} constant, {c['duplicate_columns']} copies" for s, c in dropped.items()
+            ),
+        )
     fit = info.pop("_tcopula_fit", None)
     from .prepare import prepare_marginals
 

@@ -213,6 +213,10 @@ def fit_chunks(
         "correction_bits": correction,
         "reduced_chi2": chi2 / dof if dof > 0 else float("nan"),
         "full_data_bits": means[0],
-        "reason": "; ".join(reasons) if reasons else "linear in gamma, small extrapolation" if rate == 1 else f"linear in gamma^{rate:.3g}, small extrapolation",
+        "reason": "; ".join(reasons)
+        if reasons
+        else "linear in gamma, small extrapolation"
+        if rate == 1
+        else f"linear in gamma^{rate:.3g}, small extrapolation",
     }
     return intercept, intercept - half_width, intercept + half_width, not reasons, diagnostics

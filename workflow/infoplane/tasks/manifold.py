@@ -47,6 +47,7 @@ import dataclasses
 import math
 
 import numpy as np
+
 from . import LN2, GaussianTask, StudentTTask, student_t_correction_nats
 from .images import ImageTask, UniformCircleTask
 
