@@ -85,21 +85,29 @@ def smallest_eigenvalue_below(m: torch.Tensor, level: float) -> bool:
 
 
 def _neighbour_distances(a: torch.Tensor, k: int) -> torch.Tensor:
-    """(n, k) Euclidean distances of every row to its k nearest other rows, ascending."""
+    """(n, k) Euclidean distances of every row to its k nearest other rows, ascending.
+
+    Candidates come from the Gram form |a|^2 + |b|^2 - 2 a.b (one matrix product per block); their
+    distances are then recomputed from the differences, since the Gram form cancels to 0 for close
+    points (TwoNN divides by the nearest distance).
+    """
     a = a.to(torch.float64)
     sq = (a * a).sum(dim=1)
+    extra = min(k + 4, a.shape[0] - 1)
     out = []
     for rows in row_chunks(a.shape[0], a.shape[0], device=a.device):
         d2 = (sq[rows, None] + sq[None, :] - 2.0 * a[rows] @ a.T).clamp_(min=0.0)
         d2[torch.arange(rows.stop - rows.start), torch.arange(rows.start, rows.stop)] = float("inf")
-        out.append(torch.topk(d2, k, dim=1, largest=False).values)
-    return torch.cat(out).sqrt()
+        idx = torch.topk(d2, extra, dim=1, largest=False).indices
+        exact = (a[idx] - a[rows, None, :]).norm(dim=2)
+        out.append(exact.sort(dim=1).values[:, :k])
+    return torch.cat(out)
 
 
 def intrinsic_dimension(a: torch.Tensor, method: str = "twonn", k: int = 10, seed: int = 0) -> float:
     """Intrinsic dimension of the rows of a: (n, d), by ``twonn`` or the Levina-Bickel ``mle`` with k neighbours.
 
-    Rows that coincide with another (zero distance) are left out. Columns are standardised first
+    Repeated rows count once. Columns are standardised first
     (unit variance; constant columns dropped), so that no unit dominates the distances. Computed on at
     most ``ID_MAX_ROWS`` rows (a seeded subset).
     """
@@ -113,11 +121,12 @@ def intrinsic_dimension(a: torch.Tensor, method: str = "twonn", k: int = 10, see
     if a.shape[0] > ID_MAX_ROWS:
         idx = torch.randperm(a.shape[0], generator=cpu_generator(seed))[:ID_MAX_ROWS].sort().values
         a = a[idx.to(a.device)]
+    a = torch.unique(a, dim=0)  # a repeated row is one point of the manifold (its copies would be its neighbours)
     need = 2 if method == "twonn" else k
     if a.shape[0] <= need + 1:
         raise ValueError(f"the intrinsic dimension ({method}) needs more than {need + 1} rows, got {a.shape[0]}")
     r = _neighbour_distances(a, need)
-    r = r[r[:, 0] > 0]
+    r = r[r[:, 0] > 0]  # rows equal to rounding: the distinct rows are what matters
     if r.shape[0] < 3:
         return 0.0
     if method == "twonn":
