@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from infoplane.estimators import estimate
-from infoplane.estimators.manifold_ksg import manifold_ksg
+from infoplane.estimators.ksg_rates import ksg_over_rates
 from infoplane.estimators.protocol import fit_chunks
 from infoplane.tasks import GaussianTask
 from infoplane.tasks.manifold import EmbeddedTask
@@ -28,7 +28,7 @@ def test_auto_on_an_embedded_gaussian_takes_the_manifold_path_and_is_right():
     task = EmbeddedTask("gaussian", intrinsic_dim=2, ambient_dim=80, mi_bits=1.5, embedding="tanh", map_seed=3)
     x, y = task.sample(2000, seed=0)
     r = estimate("auto", x, y, seed=0)
-    assert r.params["chosen"] == "manifold_ksg"
+    assert r.params["chosen"] == "ksg"
     assert r.diagnostics["geometry"]["x"]["manifold"] and r.diagnostics["geometry"]["y"]["manifold"]
     assert r.diagnostics["intrinsic_dim"] == pytest.approx(4, rel=0.15)
     assert r.mi_bits == pytest.approx(1.5, rel=0.12)
@@ -42,7 +42,7 @@ def test_strong_dependence_in_four_dimensions_is_covered_and_not_called_reliable
     task = EmbeddedTask("gaussian", intrinsic_dim=4, ambient_dim=60, mi_bits=4.0, embedding="tanh", map_seed=1)
     x, y = task.sample(3000, seed=0)
     r = estimate("auto", x, y, seed=0)
-    assert r.params["chosen"] == "manifold_ksg"
+    assert r.params["chosen"] == "ksg"
     assert r.ci_low_bits <= 4.0 <= r.ci_high_bits
     assert r.reliable is False and "extrapolations" in r.diagnostics["reason"]
     assert abs(np.log(r.mi_bits / 4.0)) < np.log(1.5)
@@ -68,7 +68,7 @@ def test_independent_manifolds_give_about_zero():
 def test_full_dimensional_data_keep_the_copula_candidates():
     x, y = GaussianTask(5, 5, 1.0).sample(2000, seed=0)
     r = estimate("auto", x, y, seed=0)
-    assert r.params["chosen"] != "manifold_ksg"
+    assert r.params["chosen"] != "ksg"
     assert not r.diagnostics["geometry"]["x"]["manifold"]
 
 
@@ -90,13 +90,13 @@ def test_the_rate_fit_recovers_a_power_law_bias_exactly():
         fit_chunks(values, rate=0.0)
 
 
-def test_manifold_ksg_interval_contains_its_estimate():
+def test_ksg_over_rates_interval_contains_its_estimate():
     task = EmbeddedTask("student_t", 2, 50, 1.0, embedding="mlp", map_seed=6)
     x, y = task.sample(1200, seed=0)
     from infoplane.estimators.prepare import prepare_marginals
 
     xc = prepare_marginals(torch.as_tensor(x), "copula")
     yc = prepare_marginals(torch.as_tensor(y), "copula")
-    out = manifold_ksg(xc, yc, intrinsic_dim=4.0)
+    out = ksg_over_rates(xc, yc, intrinsic_dim=4.0)
     assert out["ci_low_bits"] <= out["mi_bits"] <= out["ci_high_bits"]
     assert set(out["intercepts_bits"]) == {"1", "2/d", "1/d"}
