@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from infoplane.benchmarks.suite import heatmap, run_suite, summary
 from infoplane.tasks import additive_uniform_mi_nats, make_task
-from infoplane.tasks.suite import BimodalTask, SwissRollTask, benchmark_tasks
+from infoplane.tasks.suite import benchmark_tasks, extra_tasks
 from infoplane.tasks.transforms import half_cube, wiggly
 
 
@@ -28,10 +28,17 @@ def test_the_new_maps_are_strictly_increasing():
     assert make_task("wiggly", dim_x=2, dim_y=2, mi_bits=1.0).mi_bits == 1.0
 
 
-def test_the_bimodal_truth_is_stable_and_the_swiss_roll_keeps_the_gaussian_mi():
-    assert 0.5 < BimodalTask().mi_bits < 1.2
-    assert SwissRollTask(0.9).mi_bits == pytest.approx(-0.5 * np.log2(1 - 0.81))
+def test_the_1x1_maps_keep_the_gaussian_mi_and_the_extra_tasks_sample():
+    tasks = benchmark_tasks()
+    for name in ("bimodal_1x1", "swissroll_2x1", "wiggly_1x1", "half_cube_1x1", "normal_cdf_1x1"):
+        assert tasks[name].mi_bits == pytest.approx(-0.5 * np.log2(1 - 0.75**2)), name
+    x, _ = tasks["bimodal_1x1"].sample(4000, seed=0)
+    # bimodal: 0.3 N(0, 1) + 0.7 N(5, 1); few points near the dip at 2.5, most above it
+    assert 0.6 < (x > 2.5).mean() < 0.8
     assert additive_uniform_mi_nats(0.2) == pytest.approx(0.1 - np.log(0.2))
+    for name, task in extra_tasks().items():
+        x, y = task.sample(20, seed=0)
+        assert x.shape == (20, task.dim_x) and np.isfinite(y).all() and task.mi_bits > 0, name
 
 
 def test_the_runner_gives_rows_a_summary_and_a_figure(tmp_path):

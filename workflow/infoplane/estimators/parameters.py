@@ -92,8 +92,10 @@ RULES: dict[str, Rule] = {
     "noise": number(at_least=0),
     "precision": choice({**KNN_PRECISIONS, **KDE_PRECISIONS}),
     "chunk_size": integer(1, nullable=True),
-    "components": integer(1),
+    "components": integer(1, nullable=True),
     "components_y": integer(1, nullable=True),
+    "max_components": integer(1),
+    "variance_fraction": number(above=0, at_most=1),
     # t copula: the largest finite degrees of freedom searched (the smallest is 0.5)
     "max_dof": number(above=0.5),
     # weighted Kozachenko-Leonenko
@@ -138,10 +140,21 @@ RULES: dict[str, Rule] = {
     "grad_clip": number(above=0),
     "patience": integer(1),
     "retries": integer(0),
+    # learned compression (latent_ksg): the codes' sizes (null: from the intrinsic dimension), the rows that
+    # fit the compressor, its epochs, and the reconstruction error above which it says it did not converge
+    "latent_dim": integer(1, nullable=True),
+    "latent_dim_y": integer(1, nullable=True),
+    "fit_fraction": FRACTION,
+    "epochs": integer(1),
+    "max_relative_error": number(above=0),
+    # normalising flows (mienf): MAF layers per side
+    "blocks": integer(1),
 }
 
 # (method, parameter) -> the rule where a method means something else by a shared name; None: unchecked.
-METHOD_RULES: dict[tuple[str, str], Rule | None] = {}
+METHOD_RULES: dict[tuple[str, str], Rule | None] = {
+    ("mienf", "components"): integer(1),  # principal axes kept per side; no "all" (None) here
+}
 
 
 def _defaults(method: str) -> dict[str, Any]:

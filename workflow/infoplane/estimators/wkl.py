@@ -81,14 +81,28 @@ def wkl_weights(d: int, k: int) -> tuple[float, ...]:
     return tuple(w)
 
 
-def whiten(a: torch.Tensor, ridge: float = 1e-10) -> tuple[torch.Tensor, float]:
+EMPTY_TOL = 1e-10  # a principal direction with variance <= this x the largest is empty (drop_empty)
+
+
+def whiten(a: torch.Tensor, ridge: float = 1e-10, drop_empty: bool = False) -> tuple[torch.Tensor, float]:
     """(n, d) -> (centred data times the inverse square root of its covariance, log|det cov|^(1/2)).
 
     ``ridge`` x mean variance is added to the covariance so that a singular one still inverts (a
-    representation with a constant unit); its log-determinant then says how little volume it has."""
+    representation with a constant unit); its log-determinant then says how little volume it has.
+    drop_empty: instead, leave out the principal directions whose variance is at most ``EMPTY_TOL``
+    x the largest (constant units, duplicated or dependent columns): the result has one column per
+    direction kept, each of unit variance, and the log-determinant is that of the kept directions.
+    Whitening an empty direction would blow its rounding noise up to unit variance, an invented
+    dimension that wrecks every neighbour distance; leaving it out keeps I(X;Y) exactly when its
+    variance is zero (see :mod:`.compression` for what is lost below the tolerance)."""
     a = a.to(torch.float64)
     a = a - a.mean(dim=0, keepdim=True)
     cov = a.T @ a / a.shape[0]
+    if drop_empty:
+        vals, vecs = torch.linalg.eigh(cov)
+        top = float(vals.max()) if vals.numel() else 0.0
+        keep = vals > EMPTY_TOL * top if top > 0 else torch.zeros_like(vals, dtype=torch.bool)
+        return a @ (vecs[:, keep] * vals[keep].rsqrt()), 0.5 * float(torch.log(vals[keep]).sum())
     eye = torch.eye(a.shape[1], dtype=a.dtype, device=a.device)
     cov = cov + ridge * max(float(cov.diagonal().mean()), 1e-300) * eye
     vals, vecs = torch.linalg.eigh(cov)
@@ -150,13 +164,17 @@ def wkl_mi_bits(
     x: (n, dx) floats; y: (n, dy) floats, I = H(X) + H(Y) - H(X,Y); or (n,) integer labels,
     I = H(X) - sum_c p(c) H(X | c) (classes with k or fewer points are left out of the sum and
     their weight with them; at least one class must have more). k: neighbours (default 5, as
-    Butakov et al. 2024); whitened: estimate on whitened data (each side by its own covariance);
-    noise: x column std x N(0, 1) added first (seeded), for data with ties.
+    Butakov et al. 2024); whitened: estimate on whitened data (each side by its own covariance,
+    leaving out its empty principal directions, :func:`whiten` with ``drop_empty``; a side with
+    none left is constant and gives 0); noise: x column std x N(0, 1) added first (seeded), for
+    data with ties.
     """
     g = cpu_generator(seed)
     x = jitter(x.to(torch.float64), noise, g)
     if whitened:
-        x, _ = whiten(x)  # MI does not change under an invertible linear map of x
+        x, _ = whiten(x, drop_empty=True)  # MI does not change under an invertible linear map of x
+    if x.shape[1] == 0:
+        return 0.0  # x is constant: it shares no information
     h_x = wkl_entropy_nats(x, k, chunk_size)
     if is_labels(y):
         _, inv, counts = torch.unique(y, return_inverse=True, return_counts=True)
@@ -171,7 +189,9 @@ def wkl_mi_bits(
         return (h_x - h_cond / mass) * NATS_TO_BITS
     y = jitter(y.to(torch.float64), noise, g)
     if whitened:
-        y, _ = whiten(y)
+        y, _ = whiten(y, drop_empty=True)
+    if y.shape[1] == 0:
+        return 0.0
     h_y = wkl_entropy_nats(y, k, chunk_size)
     h_xy = wkl_entropy_nats(torch.cat([x, y], dim=1), k, chunk_size)
     return (h_x + h_y - h_xy) * NATS_TO_BITS
