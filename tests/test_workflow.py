@@ -193,6 +193,11 @@ def test_tiny_run_noisy_conv_with_compressed_estimates(tiny_run):
     assert set(mi["epoch"]) == {0, 1, 2, 3} and set(mi["layer"]) == {1, 2, 3, 4}
     assert set(mi["n_samples"]) == {240}  # rows: train, 80% of the 300 digits
     assert mi[["mi_bits", "ci_low_bits", "ci_high_bits"]].notna().all().all()
+    assert set(mi["estimator"]) == {"auto_ae2x", "wkl_ae2x_pca2"}  # the planes from auto beside the paper's pipeline
+    auto = mi[mi["estimator"] == "auto_ae2x"]
+    # I(L;Y) is at most H(Y) <= log2(10) bits (plus the interval's slack), I(X;L) at least 0 within it
+    assert (auto.loc[auto["quantity"] == "I_TY", "mi_bits"] < np.log2(10) + 0.3).all()
+    assert (auto["ci_high_bits"] >= 0).all() and (auto["ci_low_bits"] <= auto["mi_bits"] + 1e-9).all()
     claims = pd.read_csv(r / "experiments/butakov2024/claims.csv")
     assert len(claims) == 5 and claims["holds"].dtype == bool  # 3 hidden layers, timing, fitting
     for fig in ("infoplane", "mi_epochs"):
