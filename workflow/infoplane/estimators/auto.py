@@ -1,91 +1,56 @@
-"""``method="auto"``: choose (or combine) estimators from the data alone, and record why.
+"""``method="auto"``: choose an estimator from the data alone, give an interval that covers its bias
+as far as a check can see it, and record why.
 
-No single estimator is right on most known-MI families (Czyz et al. 2023). The rules, from the
-benchmark of :mod:`infoplane.tasks` and the literature:
+No single estimator is right on most known-MI families (Czyz et al. 2023), and the ones that look
+best on full-rank data (Gaussian and t copulas) break on the data infoplane exists for: network
+layers and images, many coordinates near a curved manifold of few dimensions. The rules:
 
-1. Marginals: always the copula step (:mod:`.prepare`): heavy tails and curved marginals are the
-   commonest failure of every method, and MI does not change.
-2. Class labels as y: the mixed kNN estimator of Ross (2014) on the copula scores of x.
-3. Discrete-valued float columns (fewer distinct values than a fifth of n): kNN with a little
-   tie-breaking noise, since ties make neighbour counts meaningless.
-4. Tail dependence (continuous data, n >= ``TCOPULA_MIN_N``): a t copula is fitted to the ranks
-   (:mod:`.tcopula`), and where it fits better than the Gaussian copula (the likelihood-ratio
-   statistic of its fitted nu against nu = infinity above ``TAIL_STATISTIC``, the 1% level of the
-   boundary mixture 1/2 chi2_0 + 1/2 chi2_1), the candidates are KSG (k = 3, copula scores) and the
-   t-copula estimate, in any dimension, and the larger is taken. Measured on the suite at n = 5000:
-   KSG misses 7-45% of the MI of the Student-t tasks from 2+2 dimensions on (also under asinh; the
-   copula step does not help), the t copula gets all nine within 5%; on 1+1 Student-t, KSG is right
-   and larger, and stays chosen. The 1% level is nominal (R comes from Kendall's tau, not from
-   the likelihood, so the statistic need not follow the asymptotic law): on the suite's
-   Gaussian-copula tasks (23 tasks x 3 seeds) it passed the threshold on 4 runs (two 5+5 samples,
-   nu fitted at 139 and 182), where the t-copula estimate, within 1% of the Gaussian-copula one,
-   was taken; all 4 were solved and covered. The fitted nu and the statistic are in ``diagnostics``
-   (``tcopula_dof``, ``tcopula_tail_statistic``) and the fitted nu in ``params`` whatever is chosen.
-5. Otherwise, few dimensions (dx + dy <= ``LOW_DIMS``): KSG (k = 3) on the copula scores; kNN
-   estimators are nearly unbiased there, whatever the dependence.
-6. Otherwise, more dimensions: both KSG and the Gaussian-copula estimator (the Gaussian MI of the
-   normal scores, less its exact finite-sample bias for Gaussian data, ``bias_correction`` of
-   :mod:`.gaussian`: about dx dy / (2n) nats, 0.36 bit at 50+50 and n = 5000). KSG is biased low in
-   many dimensions (Kraskov et al. 2004), and the Gaussian-copula estimator misses dependence a
-   Gaussian copula cannot express (tails, rotations): each mostly errs low where it errs, so the
-   larger of the two is taken. The t copula nests the Gaussian one (nu = infinity) but is not used
-   in its place without tail dependence: its correlations from Kendall's tau are noisier than the
-   normal scores' (on the suite's Gaussians both land within 4% of each other), and its parametric
-   interval costs 20 refits (~30 s at 50+50). Taking the larger of KSG and the t copula (rule 4)
-   rests on the same premise, checked where the t copula is the wrong model: on every
-   non-elliptical task of the suite (bimodal, swiss roll, additive uniform noise, spirals) and on
-   Clayton copulas (1+1 to 3+3) and a normal plus Cauchy noise (1+1 to 3+3), all with significant
-   tail statistics, it came out 5-96% below the truth and below KSG, so KSG was chosen.
-7. The reliability protocol (:mod:`.protocol`) runs on the chosen estimator where n allows: its
-   intercept is the estimate, its interval the interval, its verdict the ``reliable`` flag. Where n
-   is too small for it, the subsampling interval is used and ``reliable`` stays None.
-8. When KSG is chosen, it is also run at k = 1 and k = 10: the interval is widened to the union of
-   the protocol's interval placed at each of the three estimates, and a spread over k larger than
-   20% of the estimate sets ``reliable`` to False. KSG's bias depends on k, so this spread shows
-   bias that subsampling cannot (heavy tails, boundaries, strongly curved dependence such as the
-   spiral).
-9. Heavy tails (excess kurtosis > 10) in more than 2 dimensions with KSG chosen set ``reliable``
-   to False: on the suite KSG misses 20-45% of such MI and no interval shows it.
+1. Marginals: the copula step (:mod:`.prepare`) always; constant columns (dead units) and exact
+   copies of a column are dropped (an injective map of the rows: I is kept); a side that is constant
+   everywhere is refused.
+2. Class labels as y: the mixed kNN estimator of Ross (2014), with the reliability protocol.
+3. Ties: discrete-valued columns (fewer distinct values than n / 5) or repeated rows get a little
+   tie-breaking noise: zero distances make neighbour counts meaningless.
+4. Geometry, in more than ``LOW_DIMS`` dimensions (:mod:`.geometry`): a side lies *near a manifold*
+   when its rank is below its column count, its TwoNN intrinsic dimension is below
+   ``MANIFOLD_ID_RATIO`` x what a full-rank Gaussian of the same size gives, or the correlation of
+   its normal scores has an eigenvalue below ``MIN_CORRELATION_EIGENVALUE``. There a Gaussian or
+   t copula (full-dimensional models that invert that correlation) is never a candidate: KSG with
+   Euclidean marginal norms is the only one (neighbour counts see the manifold's dimension).
+5. Otherwise: tail dependence (a t copula fitted to the ranks beats the Gaussian copula by the
+   likelihood-ratio statistic ``TAIL_STATISTIC``, the 1% level on the boundary; up to
+   ``TCOPULA_MAX_DIMS`` dimensions): the larger of KSG and the t copula; few dimensions (at most
+   ``LOW_DIMS``): KSG; more: the larger of KSG and the bias-corrected Gaussian copula. Each of the
+   pair errs low where it errs (KSG in many dimensions and under heavy tails; a copula model on
+   dependence it cannot express), so the larger is taken, and rule 4 keeps a blown-up copula out.
+6. KSG chosen (continuous y, n >= ``PROTOCOL_MIN_N``): :func:`.ksg_rates.ksg_over_rates`. KSG on
+   chunks of n / gamma rows, extrapolated to infinite data with the bias falling like N^-1 (the
+   protocol of Abdelaleem et al. 2025), N^-2/d (kNN bias for smooth densities, d the summed TwoNN
+   dimensions) and N^-1/d (densities with edges): the estimate is the N^-2/d intercept, the
+   interval the union of the three fits' intervals and of the sampling interval around k = 1, 3, 10.
+   ``reliable`` is False when the three intercepts or the three k spread by more than 20% of the
+   estimate (0.05 bit, or the sampling error, at least): the bias is then large and its size depends
+   on how it decays. Heavy tails (excess kurtosis > ``HEAVY_TAILS``) in more than 2 dimensions also
+   set it False: KSG misses 20-45% of such MI on the suite and no interval shows it.
+7. Gaussian copula chosen: its interval is the protocol's, with the exact finite-sample bias removed
+   in every chunk (:mod:`.gaussian`). It is checked against KSG on the leading canonical pairs
+   (:mod:`.copula_check`): a Gaussian's MI is a lower bound for Gaussian marginals, so KSG above the
+   Gaussian formula there (beyond twice the sampling error) is dependence the model misses; the
+   interval is then widened above by twice that excess and ``reliable`` set False.
+8. t copula chosen: the protocol's interval widened to the parametric bootstrap of the fit
+   (``T_RESAMPLES`` samples; the protocol understates the fit's spread about twofold).
 
-What the interval covers (nominal 95%):
-
-- the chosen estimator's sampling error, from the protocol, counting the part all its chunk means
-  share (:mod:`.protocol`, step 4; before, its intervals were about 0.7 of the sampling spread);
-- the systematic term of the protocol (half of its extrapolation);
-- for the Gaussian copula, its finite-sample bias is removed in every chunk before the protocol
-  sees it, rather than extrapolated away: the linear extrapolation had left the 25+25 and 50+50
-  Gaussians 1-11% low at every seed, inside intervals of +-0.24 bit at 50+50 (half of a large
-  correction counted as systematic error); corrected, they land within 2% (over 20 samples of
-  each: mean within 0.02 bit of the truth, 95% coverage or more) with intervals of +-0.04-0.08 bit;
-- for KSG, bias that moves with k: the union of the protocol's interval around the k = 1, 3 and 10
-  estimates. On additive uniform noise (1+1, eps 0.1) KSG at k = 3 is 0.037 bit low at every
-  sample (40 samples: the protocol's interval alone covered 17%), k = 1 is nearer, and taking in
-  the k = 1 estimate as a point, as before, still missed at seed 2;
-- for the t copula, the parametric bootstrap of the fit (:func:`.tcopula.parametric_interval`): on
-  the suite's Student-t tasks the protocol's intervals alone covered 21 of 27 (three seeds), while
-  the fit's spread over samples is about twice what they show.
-
-Measured on the suite (n = 5000; coverage of the 40 tasks, seeds 0 / 1 / 2): 92.5 / 92.5 / 75%
-before; with the protocol's shared sampling error 95 / 92.5 / 82.5%; with the Gaussian-copula bias
-correction and the union over k as well 95 / 92.5 / 85% (pooled 90.8%). On seeds 3 / 4, held out
-while these changes were designed: 87.5 / 90% before, 95 / 92.5% after; 38 of 40 solved throughout.
-The intervals are wider: 1.45x from the protocol alone, KSG's 1.75x in all (the union
-over k), the Gaussian copula's 1.1x on average (1.45x in few dimensions, 3-4x narrower at 50+50),
-the t copula's 1.06x. Every miss left is either the spirals or one sample of a Gaussian copula
-task 1.9 standard errors off (the suite draws the same sample for several tasks, e.g. the 3+3
-sparse Gaussian and its normal-CDF, half-cube and wiggly maps, so one such sample counts up to
-four times).
-
-It does not take in the other candidates: under the premise of rules 4 and 6 the smaller one is
-biased low, and widening down to it would make the Student-t intervals up to half the estimate
-wide. It covers no model error of the chosen estimator either: a t-copula interval assumes a t
-copula, a Gaussian-copula one a Gaussian copula, and KSG's covers its bias only as far as it moves
-between k = 1 and 10 (the spirals, where KSG is 36-76% low at every seed, are missed;
-they are flagged ``reliable: False``).
+What the interval covers: the chosen estimator's sampling error (the protocol's, with the part its
+chunk means share) and the systematic error of its extrapolation; for KSG also its bias as far as
+it follows a power law in N with a rate between 1/d and 1 and as far as it moves with k; for a
+copula, nothing of the model's own error beyond what the canonical-pair check sees. ``reliable:
+True`` means every check that applies passed, so the interval is trusted as given; ``False``
+carries the reason. The benchmarks (``snakemake results/experiments/estimators/benchmark.csv`` and
+``.../manifold_benchmark.csv``) measure both: solved, coverage and *false reliable* per family.
 
 The result's ``params`` name the chosen method and its settings; ``diagnostics`` hold the data
-summary (n, dimensions, discreteness, tail index, the t-copula fit), every candidate's value and
-the reasons.
+summary (n, dimensions, discreteness, tail index, geometry, the t-copula fit), every candidate's
+value, the fits and the reasons.
 """
 
 from __future__ import annotations
