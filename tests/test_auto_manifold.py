@@ -72,10 +72,11 @@ def test_full_dimensional_data_keep_the_copula_candidates():
     assert not r.diagnostics["geometry"]["x"]["manifold"]
 
 
-def test_a_constant_side_is_refused_with_its_name():
+def test_a_constant_side_gives_zero_with_the_reason():
     x = np.random.default_rng(0).standard_normal((500, 6))
-    with pytest.raises(ValueError, match="every column of y is constant"):
-        estimate("auto", x, np.ones((500, 6)))
+    r = estimate("auto", x, np.ones((500, 6)))
+    assert r.mi_bits == 0.0 and r.params["chosen"] == "constant"
+    assert "every column of y is constant" in r.diagnostics["reason"]
 
 
 def test_the_rate_fit_recovers_a_power_law_bias_exactly():

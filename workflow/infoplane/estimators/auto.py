@@ -206,10 +206,11 @@ def estimate_auto(
         if is_labels(a):
             continue
         if bool((a == a[:1]).all()):
-            raise ValueError(
-                f"auto: every column of {side} is constant over the {a.shape[0]} rows, so I(X;Y) = 0 with nothing "
-                "to estimate; remove the constant variable (or check the input)"
-            )
+            # A constant variable shares nothing: I(X;Y) = 0 exactly (a dead layer, say); said, not estimated.
+            reason = f"every column of {side} is constant over the {a.shape[0]} rows: I(X;Y) = 0 exactly"
+            return MIEstimate(0.0, 0.0, 0.0, int(a.shape[0]), time.perf_counter() - start, "auto",
+                              {"chosen": "constant", "seed": seed, "k": k, "ci_level": ci_level}, True,
+                              {"chosen": "constant", "reason": reason, "why": [reason]})  # fmt: skip
         reduced, counts = drop_degenerate_columns(a)
         if reduced.shape[1] < a.shape[1]:
             dropped[side] = counts
