@@ -101,3 +101,39 @@ def test_ksg_over_rates_interval_contains_its_estimate():
     out = ksg_over_rates(xc, yc, intrinsic_dim=4.0)
     assert out["ci_low_bits"] <= out["mi_bits"] <= out["ci_high_bits"]
     assert set(out["intercepts_bits"]) == {"1", "2/d", "1/d"}
+
+
+def test_the_copula_check_flags_a_spiral_the_gaussian_copula_misses_and_passes_a_gaussian():
+    from infoplane.estimators.copula_check import canonical_pair_excess
+    from infoplane.estimators.prepare import prepare_marginals
+    from infoplane.tasks.suite import benchmark_tasks
+
+    tasks = benchmark_tasks()
+    x, y = tasks["spiral_normal_cdf_5x5"].sample(5000, seed=0)
+    r = estimate("auto", x, y, seed=0)
+    assert r.params["chosen"] == "gaussian" and r.mi_bits < tasks["spiral_normal_cdf_5x5"].mi_bits - 0.1
+    assert r.reliable is False and "not Gaussian" in r.diagnostics["reason"]
+    xg, yg = tasks["gaussian_dense_5x5"].sample(5000, seed=0)
+    check = canonical_pair_excess(prepare_marginals(torch.as_tensor(xg), "copula"),
+                                  prepare_marginals(torch.as_tensor(yg), "copula"))  # fmt: skip
+    assert check["excess_bits"] < 2 * check["se_bits"] + 0.02
+
+
+def test_the_manifold_suite_reports_false_reliable_per_family_and_checks_peer_truths(tmp_path, monkeypatch):
+    from infoplane.benchmarks import suite
+
+    df = suite.run_suite({"auto": {"method": "auto"}}, tasks=["mlp_gaussian_2in100_2bit_n1000"], suite="manifold",
+                         device="cpu")  # fmt: skip
+    row = df.iloc[0]
+    assert row["family"] == "mlp" and row["n"] == 1000 and row["truth_bits"] == 2.0
+    assert row["false_reliable"] == (row["reliable"] is True and not row["covers"])
+    s = suite.summary(df, by_family=True)
+    assert list(s[["estimator", "family"]].iloc[0]) == ["auto", "mlp"] and "false_reliable" in s
+    table = tmp_path / "peer.csv"
+    table.write_text("task,seed,n,truth_bits,latentmi_bits,seconds\nmlp_gaussian_2in100_2bit_n1000,0,1000,2.0,1.9,3\n")
+    monkeypatch.setattr(suite, "PEER_TABLES", {"latentmi": str(table)})
+    with_peer = suite.peer_rows(df)
+    assert with_peer["estimator"].tolist() == ["auto", "latentmi (shipped table)"] and bool(with_peer["solved"].iloc[1])
+    table.write_text("task,seed,n,truth_bits,latentmi_bits,seconds\nmlp_gaussian_2in100_2bit_n1000,0,1000,3.0,1.9,3\n")
+    with pytest.raises(ValueError, match="stale"):
+        suite.peer_rows(df)

@@ -62,7 +62,7 @@ def suite_tasks(suite: str = "czyz", n: int | None = None) -> dict[str, tuple[ob
 def run_suite(
     estimators: dict[str, dict] | None = None,
     tasks: list[str] | None = None,
-    n: int = 5000,
+    n: int | None = None,
     seeds=(0,),
     ci_resamples: int = 10,
     device: str = "auto",
