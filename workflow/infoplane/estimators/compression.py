@@ -212,6 +212,7 @@ def pca_wkl_mi_bits(
     variance_fraction: float = VARIANCE_FRACTION,
     k: int = 5,
     whitened: bool = True,
+    only_filled: bool = True,
     noise: float = 0.0,
     seed: int = 0,
     chunk_size: int | None = None,
@@ -232,7 +233,8 @@ def pca_wkl_mi_bits(
     """
     from .wkl import wkl_mi_bits
 
-    xp, yp = compressed_pair(x, y, components, components_y, max_components, variance_fraction, True, seed)
+    fill = bool(only_filled)
+    xp, yp = compressed_pair(x, y, components, components_y, max_components, variance_fraction, fill, seed)
     if xp.shape[1] == 0 or (not is_labels(yp) and yp.shape[1] == 0):
         return 0.0  # a constant side shares no information
     return wkl_mi_bits(xp, yp, k=k, whitened=whitened, noise=noise, seed=seed, chunk_size=chunk_size)

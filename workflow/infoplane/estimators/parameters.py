@@ -95,6 +95,7 @@ RULES: dict[str, Rule] = {
     "components": integer(1, nullable=True),
     "components_y": integer(1, nullable=True),
     "max_components": integer(1),
+    "only_filled": BOOLEAN,
     "variance_fraction": number(above=0, at_most=1),
     # t copula: the largest finite degrees of freedom searched (the smallest is 0.5)
     "max_dof": number(above=0.5),
