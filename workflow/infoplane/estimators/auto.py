@@ -342,6 +342,11 @@ def _ksg_rates_result(xc, yc, params, info, why, values, *, start, seed, ci_leve
     d = info.get("intrinsic_dim") or sum(min(intrinsic_dimension(a, seed=seed), float(a.shape[1])) for a in (xc, yc))
     info["intrinsic_dim"] = d
     metric = params.get("metric", "chebyshev")
+    if metric == "euclidean":
+        # The joint distance is the larger of the two sides': a Euclidean norm grows like sqrt(d), so a
+        # 128-unit layer would decide every neighbourhood against 4 input codes (KSG then gives ~0). Per-
+        # coordinate RMS norms keep the sides comparable; scaling a side keeps I.
+        xc, yc = xc / xc.shape[1] ** 0.5, yc / yc.shape[1] ** 0.5
     r = ksg_over_rates(xc, yc, intrinsic_dim=d, k=params["k"], noise=params.get("noise", 0.0), metric=metric,
                        level=ci_level, seed=seed)  # fmt: skip
     why.append(
