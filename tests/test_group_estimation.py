@@ -221,6 +221,7 @@ def test_dry_run_group_resources_scale_and_take_the_profile_overrides(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_group_jobs_make_the_stores_and_tables_of_one_job_per_run(tmp_path):
     """Group rules against single-run rules on the same weights: byte-identical activations stores, and
     MI tables identical to the byte but for their wall-clock column ``seconds``."""
@@ -268,6 +269,7 @@ def _diverge_layer2(store: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_a_failed_group_job_keeps_what_it_finished_and_the_rerun_reuses_it(tmp_path):
     work = _work(tmp_path, "w", TISHBY)
     run = ("--cores", "1", "--configfile=group.yaml")

@@ -131,9 +131,11 @@ def test_tiny_run_is_complete_and_reports(tiny_run):
 
 @pytest.mark.slow
 def test_same_config_and_seed_give_identical_tables(tiny_run, tmp_path):
+    # the tishby2017 tables again from nothing in another copy (only that experiment's DAG: the tables compared)
     again = copy_repo(tmp_path / "again")
-    snakemake("--cores", "2", "--configfile", TINY, cwd=again)
-    for table in ("mi.csv", "claims.csv", "metrics.csv"):
+    tables = ("mi.csv", "claims.csv", "metrics.csv")
+    snakemake("--cores", "2", "--configfile", TINY, *[f"results/experiments/tishby2017/{t}" for t in tables], cwd=again)
+    for table in tables:
         a = (tiny_run / f"results/experiments/tishby2017/{table}").read_bytes()
         b = (again / f"results/experiments/tishby2017/{table}").read_bytes()
         assert a == b, table
@@ -188,7 +190,8 @@ def test_tiny_run_noisy_conv_with_compressed_estimates(tiny_run):
     acts = xr.open_zarr(run / "activations.zarr", consolidated=False)
     # 8x8 digits: conv blocks 4 x 4x4 and 8 x 2x2 (flattened), dense 8, softmax 10
     assert [acts.sizes[f"unit_layer{l}"] for l in range(1, 5)] == [64, 32, 8, 10]
-    assert (r / "compressors/digits_small/x_for_wkl_ae2x_pca2.pt").exists()  # X's autoencoder, fitted once
+    # X's autoencoder, fitted once and shared by the two presets of the same spec (named by the first of them)
+    assert sorted(p.name for p in (r / "compressors/digits_small").glob("*.pt")) == ["x_for_auto_ae2x.pt"]
     mi = pd.read_csv(r / "experiments/butakov2024/mi.csv")
     assert set(mi["epoch"]) == {0, 1, 2, 3} and set(mi["layer"]) == {1, 2, 3, 4}
     assert set(mi["n_samples"]) == {240}  # rows: train, 80% of the 300 digits

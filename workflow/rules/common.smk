@@ -63,10 +63,13 @@ def dataset_store(wildcards):
 
 def x_compressor_path(dataset_name, estimator):
     """The compressor of X that preset ``estimator`` fits once on dataset ``dataset_name`` (rules/compressors.smk),
-    or None when the preset does not compress X."""
-    if not CONFIG["estimators"][estimator].get("x_compressor"):
+    or None when the preset does not compress X. Presets whose x_compressor specs are equal share one file."""
+    spec = CONFIG["estimators"][estimator].get("x_compressor")
+    if not spec:
         return None
-    return f"{RESULTS}/compressors/{dataset_name}/x_for_{estimator}.pt"
+    # presets with the same compressor spec share one fit: the first of them by name owns the file
+    owner = min(name for name, preset in CONFIG["estimators"].items() if preset.get("x_compressor") == spec)
+    return f"{RESULTS}/compressors/{dataset_name}/x_for_{owner}.pt"
 
 
 def x_compressor_input(wildcards):

@@ -1,5 +1,6 @@
 # Compressors as a stage of their own: fitted once per (dataset, estimator preset) on the dataset's
-# training rows and reused by every run's estimate that names the preset (preset key x_compressor).
+# training rows and reused by every run's estimate that names the preset (preset key x_compressor);
+# presets with equal specs share the file of the first of them by name (common.smk: x_compressor_path).
 
 
 rule dataset_compressor:
