@@ -137,3 +137,25 @@ def test_the_manifold_suite_reports_false_reliable_per_family_and_checks_peer_tr
     table.write_text("task,seed,n,truth_bits,latentmi_bits,seconds\nmlp_gaussian_2in100_2bit_n1000,0,1000,3.0,1.9,3\n")
     with pytest.raises(ValueError, match="stale"):
         suite.peer_rows(df)
+
+
+def test_a_copula_check_too_noisy_to_reject_does_not_vouch_for_the_gaussian_copula():
+    # spiral_25x25 at n = 2000, seed 1: the pairs' excess (+0.035 bit, se 0.026) is no rejection, yet the
+    # Gaussian copula misses 0.3 bit. Without the equivalence test auto called this interval reliable.
+    from infoplane.tasks.suite import benchmark_tasks
+
+    tasks = benchmark_tasks()
+    spiral = tasks["spiral_25x25"]
+    x, y = spiral.sample(2000, seed=1)
+    r = estimate("auto", x, y, seed=1)
+    check = r.diagnostics["canonical_pair_check"]
+    assert r.params["chosen"] == "gaussian" and r.mi_bits < spiral.mi_bits - 0.2
+    assert 0 < check["excess_bits"] <= max(2 * check["se_bits"], 0.02)  # the reject branch does not fire
+    assert r.reliable is False and "cannot rule out" in r.diagnostics["reason"]
+    bound = check["excess_bits"] + 2 * check["se_bits"]
+    assert any("the excess the canonical-pair check cannot rule out" in line for line in r.diagnostics["why"])
+    g = tasks["gaussian_dense_25x25"]  # a Gaussian of the same size passes: reliable and covered
+    xg, yg = g.sample(5000, seed=0)
+    rg = estimate("auto", xg, yg, seed=0)
+    assert rg.reliable is True and rg.ci_low_bits <= g.mi_bits <= rg.ci_high_bits
+    assert bound > 0.05

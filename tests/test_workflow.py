@@ -134,7 +134,7 @@ def test_same_config_and_seed_give_identical_tables(tiny_run, tmp_path):
     # the tishby2017 tables again from nothing in another copy (only that experiment's DAG: the tables compared)
     again = copy_repo(tmp_path / "again")
     tables = ("mi.csv", "claims.csv", "metrics.csv")
-    snakemake("--cores", "2", "--configfile", TINY, *[f"results/experiments/tishby2017/{t}" for t in tables], cwd=again)
+    snakemake("--cores", "2", *[f"results/experiments/tishby2017/{t}" for t in tables], "--configfile", TINY, cwd=again)
     for table in tables:
         a = (tiny_run / f"results/experiments/tishby2017/{table}").read_bytes()
         b = (again / f"results/experiments/tishby2017/{table}").read_bytes()
