@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 
-from . import auto, binning, compression, gaussian, kde, knn, renyi, tcopula, variational, wkl  # noqa: F401  (registers)
+from . import auto, binning, compression, flow, gaussian, kde, knn, renyi, tcopula, variational, wkl  # noqa: F401  (registers)
 from .base import ESTIMATORS, MIEstimate, NonFiniteEstimate, as_tensor, check_positive_int, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
@@ -140,6 +140,9 @@ def estimate(
             low, high = spec.fn.interval(xt, yt, n_resamples=b, level=ci_level, seed=seed, **fn_params)
             record.update(ci="parametric", ci_resamples=b, ci_level=ci_level)
     record["seed"] = seed
+    ceiling = getattr(spec.fn, "ceiling_info", None)  # InfoNCE: log2(n_heldout) caps the estimate
+    if ceiling is not None and not protocol:
+        diagnostics = {**diagnostics, **ceiling(mi, int(xt.shape[0]), **params)}
     for what, value in (("estimate", mi), ("interval's lower end", low), ("interval's upper end", high)):
         if value is not None and not math.isfinite(value):
             raise NonFiniteEstimate(

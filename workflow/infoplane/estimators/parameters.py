@@ -153,9 +153,7 @@ RULES: dict[str, Rule] = {
 }
 
 # (method, parameter) -> the rule where a method means something else by a shared name; None: unchecked.
-METHOD_RULES: dict[tuple[str, str], Rule | None] = {
-    ("mienf", "components"): integer(1),  # principal axes kept per side; no "all" (None) here
-}
+METHOD_RULES: dict[tuple[str, str], Rule | None] = {}
 
 
 def _defaults(method: str) -> dict[str, Any]:

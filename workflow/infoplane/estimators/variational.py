@@ -9,10 +9,21 @@ over a set of pairs: the diagonal holds samples of p(x, y), the off-diagonal of 
   correction of the biased gradient of the log term (Belghazi et al. 2018, "MINE", ICML).
 - ``nwj``: E_p[f] - e^{-1} E_q[e^f] (Nguyen, Wainwright & Jordan 2010, IEEE Trans. Inf. Theory).
 - ``infonce``: mean_i [S_ii - log(1/B sum_j e^{S_ij})], at most log B (van den Oord et al. 2018;
-  Poole et al. 2019, "On variational bounds of mutual information", ICML).
+  Poole et al. 2019, "On variational bounds of mutual information", ICML). The held-out value is
+  computed on all pairs of the held-out split, B = n_heldout = n - round(train_fraction x n), so it
+  can never exceed log2(n_heldout) bits (10.55 bits at n = 5000 and the default split), whatever the
+  truth and the critic: :func:`infonce_ceiling_bits` gives the ceiling, :func:`ceiling_info` says
+  whether an estimate is at it (within 1 bit, where an optimal critic lands once I >= log B: at
+  I = log B it gives about log(B^2 / (2B - 1)) = log B - 1 bit), and :func:`variational_mi` returns
+  both with the estimate. An estimate at the ceiling is a lower bound only. Training batches have
+  their own, lower ceiling, log2(batch_size) (7 bits at 128): a critic trained there may stop
+  sharpening beyond it, so raise ``batch_size`` where the MI may be high.
 - ``smile``: DV with the partition term clipped, E_p[f] - log E_q[clip(e^f, e^-tau, e^tau)],
   trained through the Jensen-Shannon objective (Song & Ermon 2020, "Understanding the limitations
   of variational mutual information estimators", ICLR).
+
+Every held-out (and validation) bound is evaluated on all n_heldout^2 pairs of its split, in blocks
+of rows of the score matrix, so memory stays O(block x n_heldout) for either critic.
 
 Intervals come from repeated critic seeds (``ci="seeds"``): each seed draws a new split, a new
 initialisation and new batches.
@@ -26,7 +37,15 @@ import math
 import torch
 from torch import nn
 
-from .base import NATS_TO_BITS, check_choice, check_min_samples, check_positive_int, is_labels, register
+from .base import (
+    NATS_TO_BITS,
+    check_choice,
+    check_min_samples,
+    check_positive_int,
+    is_labels,
+    register,
+    row_chunks,
+)
 from .gaussian import one_hot
 
 CRITICS = ("separable", "concat")
@@ -111,6 +130,68 @@ def _evaluate(method: str, s: torch.Tensor, clip: float) -> torch.Tensor:
     return dv_bound(s)
 
 
+CEILING_MARGIN_BITS = 1.0  # an InfoNCE estimate this close to log2(B) is at the ceiling (module docstring)
+
+
+def split_sizes(n: int, train_fraction: float) -> tuple[int, int]:
+    """(training rows, held-out rows) of the random split of n rows that every critic uses."""
+    n_train = min(max(int(round(train_fraction * n)), 2), n - 2)
+    return n_train, n - n_train
+
+
+def infonce_ceiling_bits(n: int, train_fraction: float = 0.7, **_) -> float:
+    """log2(n_heldout): the largest value InfoNCE can take on n rows split at ``train_fraction``, in bits."""
+    return math.log2(split_sizes(int(n), train_fraction)[1])
+
+
+def ceiling_info(bits: float, n: int, train_fraction: float = 0.7, **_) -> dict:
+    """What the InfoNCE ceiling says of an estimate of ``bits`` on n rows: ``ceiling_bits`` (log2 of the
+    held-out rows), ``at_ceiling`` (within CEILING_MARGIN_BITS of it: the truth may be anything higher,
+    so the estimate is a lower bound only) and ``lower_bound_only`` (the same flag, named for a reader)."""
+    c = infonce_ceiling_bits(n, train_fraction)
+    at = bool(bits >= c - CEILING_MARGIN_BITS)
+    return {"ceiling_bits": c, "at_ceiling": at, "lower_bound_only": at}
+
+
+def _score_blocks(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    """(start row, float64 block of rows of S_ij = f(x_i, y_j)) over all pairs, a block at a time."""
+    n = x.shape[0]
+    if isinstance(model, SeparableCritic):
+        hy = model.h(y)
+        for rows in row_chunks(n, n, device=x.device):
+            yield rows.start, (model.g(x[rows]) @ hy.T).to(torch.float64)
+    else:
+        width = n * (x.shape[1] + y.shape[1] + model.f[0].out_features)
+        for rows in row_chunks(n, width, chunk_size=max(1, (1 << 22) // width), device=x.device):
+            yield rows.start, model.scores(x[rows], y).to(torch.float64)
+
+
+@torch.no_grad()
+def heldout_bound(model: nn.Module, method: str, x: torch.Tensor, y: torch.Tensor, clip: float) -> float:
+    """The bound of ``method`` on all n^2 pairs of (x, y) (n rows: one batch of n), in nats, computed
+    in blocks of rows of the score matrix; equals :func:`_evaluate` on the whole matrix."""
+    n = x.shape[0]
+    diag_sum, row_terms, off_lse = 0.0, 0.0, torch.tensor(-math.inf, dtype=torch.float64, device=x.device)
+    for start, s in _score_blocks(model, x, y):
+        b = s.shape[0]
+        idx = torch.arange(b, device=s.device)
+        diag = s[idx, start + idx]
+        diag_sum += float(diag.sum())
+        if method == "infonce":
+            row_terms += float((diag - torch.logsumexp(s, dim=1)).sum())
+            continue
+        off = s.clamp(-clip, clip) if method == "smile" else s
+        off = off.clone()
+        off[idx, start + idx] = -math.inf
+        off_lse = torch.logaddexp(off_lse, torch.logsumexp(off.flatten(), dim=0))
+    if method == "infonce":
+        return row_terms / n + math.log(n)
+    log_mean_q = float(off_lse) - math.log(n * (n - 1))
+    if method == "nwj":
+        return diag_sum / n - math.exp(log_mean_q - 1.0)
+    return diag_sum / n - log_mean_q
+
+
 class CriticDiverged(ValueError):
     """A critic whose loss or bound became non-finite (NaN or inf) on every seed tried."""
 
@@ -189,6 +270,21 @@ def variational_mi_nats(
     )
 
 
+def variational_mi(x: torch.Tensor, y: torch.Tensor, method: str, **settings) -> tuple[float, dict]:
+    """(:func:`variational_mi_nats`, info): the bound in nats and what it was evaluated on.
+
+    info: ``n_train`` and ``n_heldout`` rows (the held-out bound is one batch of all n_heldout rows);
+    for ``infonce`` also :func:`ceiling_info` of the estimate (``ceiling_bits``, ``at_ceiling``).
+    """
+    nats = variational_mi_nats(x, y, method, **settings)
+    n, fraction = int(x.shape[0]), settings.get("train_fraction", 0.7)
+    n_train, n_heldout = split_sizes(n, fraction)
+    info = {"method": method, "n_train": n_train, "n_heldout": n_heldout}
+    if method == "infonce":
+        info.update(ceiling_info(nats * NATS_TO_BITS, n, fraction))
+    return nats, info
+
+
 def _fit_once(
     x,
     y,
@@ -212,7 +308,7 @@ def _fit_once(
     g = torch.Generator(device="cpu")
     g.manual_seed(int(seed))
     perm = torch.randperm(n, generator=g).to(device)
-    n_train = min(max(int(round(train_fraction * n)), 2), n - 2)
+    n_train = split_sizes(n, train_fraction)[0]
     tr, te = perm[:n_train], perm[n_train:]
     n_val = n_train // 10 if n_train >= 40 else 0
     val, fit = tr[:n_val], tr[n_val:]
@@ -270,8 +366,7 @@ def _train_and_evaluate(
         nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         opt.step()
         if val.numel() >= 2 and ((step + 1) % every == 0 or step + 1 == steps):
-            with torch.no_grad():
-                v = float(_evaluate(method, model.scores(x[val], y[val]).to(torch.float64), clip))
+            v = heldout_bound(model, method, x[val], y[val], clip)
             if math.isfinite(v) and v > best:
                 best, stale = v, 0
                 best_state = {k: t.detach().clone() for k, t in model.state_dict().items()}
@@ -281,8 +376,7 @@ def _train_and_evaluate(
                     break
     if best_state is not None:
         model.load_state_dict(best_state)
-    with torch.no_grad():
-        value = float(_evaluate(method, model.scores(x[te], y[te]).to(torch.float64), clip))
+    value = heldout_bound(model, method, x[te], y[te], clip)  # one batch of all held-out rows
     if not math.isfinite(value):
         raise CriticDiverged(f"non-finite bound ({value}) on the held-out rows")
     return value
@@ -324,6 +418,13 @@ def _register(method: str, reference: str):
         "improvement); retries: new seeds for a diverged critic before CriticDiverged is raised.\n"
         "seed: split, initialisation and batches."
     )
+    if method == "infonce":
+        fn.__doc__ += (
+            "\n\nThe estimate never exceeds log2(n_heldout) bits (infonce_ceiling_bits); "
+            "fn.ceiling_info(bits, n, train_fraction)\nsays whether it is at that ceiling "
+            "(a lower bound only then); estimate() puts it in MIEstimate.diagnostics."
+        )
+        fn.ceiling_info = ceiling_info
     return fn
 
 
