@@ -56,3 +56,24 @@ rule benchmark_training:
         runtime=20,
     script:
         "../../scripts/benchmark.py"
+
+
+# Every estimator on CPU and on CUDA, compared, and the GPU paths timed; CUDA rows say "skipped" without a GPU.
+# The same as `python -m infoplane.benchmarks.gpu_check --out results/benchmarks/gpu_check.csv`.
+rule gpu_check:
+    output:
+        f"{RESULTS}/benchmarks/gpu_check.csv",
+    params:
+        quick=False,
+        seed=0,
+    log:
+        f"{RESULTS}/logs/benchmarks/gpu_check.log",
+    threads: 1  # the CPU side as a training job: one thread
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=15,
+        gpu=1,
+    script:
+        "../../scripts/gpu_check.py"
