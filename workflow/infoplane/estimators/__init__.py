@@ -14,6 +14,7 @@ import math
 import time
 
 from . import auto, binning, compression, flow, gaussian, kde, knn, renyi, tcopula, variational, wkl  # noqa: F401  (registers)
+from . import learned_compression  # noqa: F401  (registers latent_ksg)
 from .base import ESTIMATORS, MIEstimate, NonFiniteEstimate, as_tensor, check_positive_int, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
@@ -137,7 +138,7 @@ def estimate(
             record.update(ci="subsample", ci_resamples=b, ci_fraction=ci_fraction, ci_level=ci_level)
         elif ci and spec.ci == "parametric":
             b = 20 if ci_resamples is None else check_positive_int(ci_resamples, "ci_resamples", minimum=2)
-            low, high = spec.fn.interval(xt, yt, n_resamples=b, level=ci_level, seed=seed, **fn_params)
+            low, high = spec.fn.interval(xt, yt, n_resamples=b, level=ci_level, **{**fn_params, "seed": seed})
             record.update(ci="parametric", ci_resamples=b, ci_level=ci_level)
     record["seed"] = seed
     ceiling = getattr(spec.fn, "ceiling_info", None)  # InfoNCE: log2(n_heldout) caps the estimate
