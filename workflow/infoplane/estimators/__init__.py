@@ -13,8 +13,20 @@ from __future__ import annotations
 import math
 import time
 
-from . import auto, binning, compression, flow, gaussian, kde, knn, renyi, tcopula, variational, wkl  # noqa: F401  (registers)
-from . import learned_compression  # noqa: F401  (registers latent_ksg)
+from . import (  # noqa: F401  (importing registers them)
+    auto,
+    binning,
+    compression,
+    flow,
+    gaussian,
+    kde,
+    knn,
+    learned_compression,
+    renyi,
+    tcopula,
+    variational,
+    wkl,
+)
 from .base import ESTIMATORS, MIEstimate, NonFiniteEstimate, as_tensor, check_positive_int, register, resolve_device
 from .intervals import accepts_seed, seed_interval, subsample_interval
 from .plane import PLANE_METHODS, QUANTITIES, information_plane, register_plane
