@@ -47,6 +47,10 @@ BAD = [
     ("binning", {"ci_fraction": 1.0}, "ci_fraction", "must be a number > 0 and < 1, got 1.0"),
     ("ksg", {"ci_resamples": 1}, "ci_resamples", "must be an integer >= 2, got 1"),
     ("gaussian", {"ci_level": 95}, "ci_level", "must be a number > 0 and < 1, got 95"),
+    ("dsmi", {"t": 0}, "t", "must be a number > 0, got 0"),
+    ("dsmi", {"n_clusters": 1}, "n_clusters", "must be an integer >= 2, got 1"),
+    ("cs_qmi", {"width": "scott"}, "width", "must be one of ['silverman', 'median'], got 'scott'"),
+    ("cs_qmi", {"sigma_x": -1.0}, "sigma_x", "must be a number > 0 or null, got -1.0"),
     # values the estimators take without complaint, but that mean nothing
     ("mine", {"ma_rate": 0.0}, "ma_rate", "must be a number > 0 and <= 1, got 0.0"),
     ("mine", {"lr": -0.001}, "lr", "must be a number > 0, got -0.001"),

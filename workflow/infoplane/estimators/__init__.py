@@ -34,6 +34,9 @@ from .prepare import MARGINALS, prepare_marginals
 from .protocol import extrapolate
 from .stochastic import STOCHASTIC_QUANTITIES  # noqa: F401  (registers stochastic, noise_injected)
 
+# isort: split
+from .. import measures  # noqa: F401  (registers dsmi and cs_qmi; last: they import the modules above)
+
 __all__ = [
     "ESTIMATORS",
     "MARGINALS",

@@ -17,6 +17,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from ..measures.cauchy_schwarz import WIDTHS as CS_WIDTHS
 from .base import ESTIMATORS
 from .binning import RANGES
 from .kde import BOUNDS
@@ -150,6 +151,13 @@ RULES: dict[str, Rule] = {
     "max_relative_error": number(above=0),
     # normalising flows (mienf): MAF layers per side
     "blocks": integer(1),
+    # diffusion spectral MI (dsmi): Gaussian bandwidth, diffusion time, subsets per class, groups of a continuous y
+    "sigma": number(above=0),
+    "t": number(above=0),
+    "n_repetitions": integer(1),
+    "n_clusters": integer(2),
+    # Cauchy-Schwarz QMI (cs_qmi): the kernel-width rule where sigma_x / sigma_y are not given
+    "width": choice(CS_WIDTHS),
 }
 
 # (method, parameter) -> the rule where a method means something else by a shared name; None: unchecked.

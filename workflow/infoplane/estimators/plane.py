@@ -80,6 +80,8 @@ def information_plane(
     and each quantity gains ``reliable`` (E,): 1.0, 0.0, or NaN where no check ran.
     """
     marginals = params.get("marginals", "none")
+    if params.get("protocol", False) and not getattr(PLANE_METHODS.get(method), "protocol_ok", True):
+        raise ValueError(f"protocol=True is not available for {method!r}: its plane has no per-epoch estimator form")
     if method in PLANE_METHODS and not params.get("protocol", False):
         params = {k: v for k, v in params.items() if k != "marginals"}
         if marginals != "none":
