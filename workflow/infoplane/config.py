@@ -244,7 +244,7 @@ def _regime_errors(where: str, exp: dict) -> list[str]:
 
 
 # Features per sample of the generated datasets, known before any is made (file datasets: unknown).
-GENERATOR_FEATURES = {"digits": 64, "mnist": 784, "tishby12": 12, "blobs": 2}
+GENERATOR_FEATURES = {"digits": 64, "mnist": 784, "cifar10": 3072, "mnist1d": 40, "tishby12": 12, "blobs": 2}
 
 
 def _conv_errors(where: str, exp: dict, datasets: dict) -> list[str]:
@@ -303,9 +303,9 @@ def _preset_value_errors(presets: dict, earlier: list[str]) -> list[str]:
 
 def _dataset_errors(name: str, ds: dict) -> list[str]:
     """A dataset's generator is registered, takes the keys set (not null), and its files exist."""
-    from .data import DATASETS, dataset_parameters
-    from .data.mnist import check_folder
+    from .data import DATASETS, cifar10, dataset_parameters, mnist
 
+    check_folder = {"mnist": mnist.check_folder, "cifar10": cifar10.check_folder}  # a local path, required
     generator = ds["generator"]
     if generator not in DATASETS:
         return [f"datasets.{name}.generator: unknown dataset {generator!r}; known: {sorted(DATASETS)}"]
@@ -314,10 +314,16 @@ def _dataset_errors(name: str, ds: dict) -> list[str]:
     for key in sorted(set(ds) - {"generator"} - set(accepted)):
         if ds[key] is not None:
             errors.append(f"datasets.{name}.{key}: {generator} takes no parameter {key!r}; it takes {accepted}")
-    if generator == "mnist":
-        problem = check_folder(ds.get("path"))
+    if generator in check_folder:
+        problem = check_folder[generator](ds.get("path"))
         if problem:
             errors.append(f"datasets.{name}.path: {problem}")
+    elif generator == "mnist1d":
+        from .data.mnist1d import check_installed
+
+        problem = check_installed()
+        if problem:
+            errors.append(f"datasets.{name}.generator: {problem}")
     elif generator == "file":
         from .data.files import check_path
 
