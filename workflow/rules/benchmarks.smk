@@ -58,6 +58,30 @@ rule benchmark_training:
         "../../scripts/benchmark.py"
 
 
+# infoplane's KSG (k=5, max-norm) beside bmi's and a plain float loop, with throughput against the
+# CPU's measured peak. bmi runs in its own interpreter (config ksg_benchmark: bmi_python); without it
+# the bmi columns are empty, with a note. quick=True: n=1000 only.
+rule benchmark_ksg:
+    output:
+        f"{RESULTS}/benchmarks/ksg_speed.csv",
+    params:
+        sizes=[1000, 5000, 20000],
+        dims=[2, 10, 25, 100],
+        repeats=3,
+        quick=False,
+        bmi_python=CONFIG["ksg_benchmark"]["bmi_python"],
+    log:
+        f"{RESULTS}/logs/benchmarks/ksg_speed.log",
+    threads: 2
+    conda:
+        "../../envs/infoplane.yaml"
+    resources:
+        mem_mb=8000,
+        runtime=120,  # bmi and the float loop at n=20,000 and 100+100 take minutes each
+    script:
+        "../../scripts/ksg_speed.py"
+
+
 # Every estimator on CPU and on CUDA, compared, and the GPU paths timed; CUDA rows say "skipped" without a GPU.
 # The same as `python -m infoplane.benchmarks.gpu_check --out results/benchmarks/gpu_check.csv`.
 rule gpu_check:

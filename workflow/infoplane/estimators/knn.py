@@ -149,6 +149,64 @@ def _check_k(n: int, k: int, what: str) -> int:
     return k
 
 
+def ksg_counts(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    k: int = 3,
+    algorithm: int = 1,
+    metric: str = "chebyshev",
+    chunk_size: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """KSG's marginal counts (n_x, n_y), (n,) int64 each, from prepared x (n, dx) and y (n, dy).
+
+    Algorithm 1: the other points strictly closer in x (in y) than the k-th joint neighbour.
+    Algorithm 2: the other points within the largest x (y) distance among the k joint neighbours.
+    With max-norm marginals on CPU this is the int16-screened path (:mod:`.maxnorm_screen`),
+    which gives exactly the counts of the blockwise float loop, ties included.
+    """
+    n = x.shape[0]
+    k = _check_k(n, k, "KSG")
+    if algorithm not in (1, 2):
+        raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
+    if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(x, y):
+        try:
+            return maxnorm_screen.ksg_counts(x, y, k, algorithm)
+        except maxnorm_screen.TooManyTies:
+            pass  # discrete data: the blockwise loop below is faster
+    sx, sy = _Space(x, metric), _Space(y, metric)
+    chunks = list(row_chunks(n, n, chunk_size, device=x.device))
+    # Work tensors, reused by every block: the x and y distances, and one scratch block.
+    dx_buf, dy_buf, tmp_buf = (torch.empty((chunks[0].stop, n), dtype=x.dtype, device=x.device) for _ in range(3))
+    n_x, n_y = [], []
+    for rows in chunks:
+        r = rows.stop - rows.start
+        dx, dy, tmp = dx_buf[:r], dy_buf[:r], tmp_buf[:r]
+        _exclude_self(sx.block(rows, dx, tmp), rows)
+        _exclude_self(sy.block(rows, dy, tmp), rows)
+        joint = torch.maximum(dx, dy, out=tmp)
+        eps, idx = torch.topk(joint, k, dim=1, largest=False, sorted=True)
+        if algorithm == 1:
+            rx = ry = eps[:, -1:]
+        else:
+            rx = dx.gather(1, idx).amax(dim=1, keepdim=True)
+            ry = dy.gather(1, idx).amax(dim=1, keepdim=True)
+        n_x.append(_count(dx, rx, tmp, strict=algorithm == 1))
+        n_y.append(_count(dy, ry, tmp, strict=algorithm == 1))
+    return torch.cat(n_x).to(torch.int64), torch.cat(n_y).to(torch.int64)
+
+
+def ksg_nats_from_counts(n_x: torch.Tensor, n_y: torch.Tensor, k: int, algorithm: int = 1) -> float:
+    """KSG's I(X;Y) in nats from the counts of :func:`ksg_counts` (one formula for every path).
+
+    Algorithm 1: I = psi(k) + psi(n) - < psi(n_x + 1) + psi(n_y + 1) >. Algorithm 2:
+    I = psi(k) - 1/k + psi(n) - < psi(n_x) + psi(n_y) > (Kraskov et al. 2004, eqs. 8 and 9).
+    """
+    n = n_x.shape[0]
+    counts = torch.cat([n_x, n_y]).to(torch.float64) + (1.0 if algorithm == 1 else 0.0)
+    mi = _psi(k) + _psi(n) - float(torch.special.digamma(counts).sum()) / n
+    return mi - 1.0 / k if algorithm == 2 else mi
+
+
 def ksg_nats(
     x: torch.Tensor,
     y: torch.Tensor,
@@ -164,44 +222,8 @@ def ksg_nats(
     I = psi(k) - 1/k + psi(n) - < psi(n_x) + psi(n_y) >, with n_x counting points within the
     largest x-distance among the k joint neighbours (Kraskov et al. 2004, eqs. 8 and 9).
     """
-    n = x.shape[0]
-    k = _check_k(n, k, "KSG")
-    if algorithm not in (1, 2):
-        raise ValueError(f"algorithm must be 1 or 2, got {algorithm!r}")
-    if metric == "chebyshev" and chunk_size is None and maxnorm_screen.applies(x, y):
-        try:
-            n_x, n_y = maxnorm_screen.ksg_counts(x, y, k, algorithm)
-        except maxnorm_screen.TooManyTies:
-            pass  # discrete data: the blockwise loop below is faster
-        else:
-            counts = torch.cat([n_x, n_y]).to(torch.float64) + (1.0 if algorithm == 1 else 0.0)
-            mi = _psi(k) + _psi(n) - float(torch.special.digamma(counts).sum()) / n
-            return mi - 1.0 / k if algorithm == 2 else mi
-    sx, sy = _Space(x, metric), _Space(y, metric)
-    digamma_sum = torch.zeros((), dtype=torch.float64, device=x.device)
-    chunks = list(row_chunks(n, n, chunk_size, device=x.device))
-    # Work tensors, reused by every block: the x and y distances, and one scratch block.
-    dx_buf, dy_buf, tmp_buf = (torch.empty((chunks[0].stop, n), dtype=x.dtype, device=x.device) for _ in range(3))
-    for rows in chunks:
-        r = rows.stop - rows.start
-        dx, dy, tmp = dx_buf[:r], dy_buf[:r], tmp_buf[:r]
-        _exclude_self(sx.block(rows, dx, tmp), rows)
-        _exclude_self(sy.block(rows, dy, tmp), rows)
-        joint = torch.maximum(dx, dy, out=tmp)
-        eps, idx = torch.topk(joint, k, dim=1, largest=False, sorted=True)
-        if algorithm == 1:
-            radius = eps[:, -1:]
-            nx, ny = _count(dx, radius, tmp, strict=True), _count(dy, radius, tmp, strict=True)
-            counts = torch.cat([nx, ny]) + 1.0
-        else:
-            ex = dx.gather(1, idx).amax(dim=1, keepdim=True)
-            ey = dy.gather(1, idx).amax(dim=1, keepdim=True)
-            counts = torch.cat([_count(dx, ex, tmp, strict=False), _count(dy, ey, tmp, strict=False)])
-        digamma_sum += torch.special.digamma(counts).sum()
-    mi = _psi(k) + _psi(n) - float(digamma_sum) / n
-    if algorithm == 2:
-        mi -= 1.0 / k
-    return mi
+    n_x, n_y = ksg_counts(x, y, k=k, algorithm=algorithm, metric=metric, chunk_size=chunk_size)
+    return ksg_nats_from_counts(n_x, n_y, k, algorithm)
 
 
 @register("ksg", ci="subsample", labels_ok=True)

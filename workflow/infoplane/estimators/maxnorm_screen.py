@@ -21,12 +21,22 @@ differences. This module does that work in int16, then recovers the float answer
    row and marginal on continuous data) are decided by their exact float distance.
 
 So the counts, and the estimate, are those of the blockwise float path (tests check this), at
-about half its time for n = 5000 and 25+25 dimensions on 2 cores. Memory is the kept strips,
+about half its time for n = 5000 and 25+25 dimensions on 2 cores.
+
+Threads are chosen by measurement, on every call: in the first strip, a few coordinates are done
+with one thread and as many with torch's threads, the rest of the call runs with the faster, and
+it returns to one thread if a later strip shows several threads slower than one.
+Each step here is one of thousands of elementwise operations of a few milliseconds; when other
+processes hold the cores, every operation with several threads waits for a descheduled thread
+(measured on 2 shared cores: 16 s with 2 threads, 0.8 s with 1, for n = 5000, 25+25). Memory is the kept strips,
 n^2 int16 for both marginals together (800 MB at n = 20,000), and blocks of BLOCK_ROWS rows.
 :func:`applies` says when :func:`.knn.ksg_nats` takes this path.
 """
 
 from __future__ import annotations
+
+import contextlib
+import time
 
 import torch
 
@@ -39,6 +49,8 @@ MIN_COORDINATES = 16  # dx + dy from which this path is faster (n = 5000 on 2 co
 MAX_SCALE_RATIO = 16  # of the marginals' largest |coordinate|: the smaller still gets 1/16 of the int16 range
 BLOCK_ROWS = 1024  # rows per block of the neighbour and count steps
 STRIP_ROWS = 128  # rows per strip of the distance loop
+PROBE_COORDINATES = 4  # coordinates of the first strip timed with one thread, and as many with several
+PARALLEL_GAIN = 0.8  # several threads are kept when their time per entry is below this x one thread's
 REFINE_PAIRS = 1 << 18  # exact distances computed per step when deciding band pairs
 FALLBACK_ELEMENTS = 1 << 22  # float differences per step of the exact neighbour search of tied rows
 # Discrete data (saturated units, binned values) tie in the quantised distances; past these limits
@@ -84,6 +96,19 @@ def quantise(a: torch.Tensor, h: float, dims: int, width: int) -> torch.Tensor:
     return q
 
 
+@contextlib.contextmanager
+def num_threads(threads: int):
+    """torch's intra-op threads set to ``threads`` inside the block, restored after it."""
+    before = torch.get_num_threads()
+    if threads != before:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        if threads != before:
+            torch.set_num_threads(before)
+
+
 class QuantisedDistances:
     """The int16 max-norm distance matrices of m marginals, handed out as blocks of full rows.
 
@@ -92,12 +117,17 @@ class QuantisedDistances:
     cache, all marginals in one operation); the part left of the diagonal is copied, transposed,
     from earlier strips, which are kept: m n^2 / 2 int16 in all. A point's distance to itself and
     to the padding columns (from n on) is INT16_MAX, so that neither is ever a neighbour.
+
+    ``threads``: torch's thread count for the strips and the rest of the call; None until the
+    first strip has been timed (see :meth:`_strip`).
     """
 
     def __init__(self, q: torch.Tensor, n: int):
         self.q, self.n = q, n  # q: (d, m, width) quantised coordinates, see quantise()
         self.strips: list[tuple[int, torch.Tensor]] = []
         self.work = torch.empty(q.shape[1] * STRIP_ROWS * n, dtype=torch.int16)  # reused by every strip
+        self.threads = None if torch.get_num_threads() > 1 else 1
+        self.single_seconds = 0.0  # per coordinate and entry of the first strip, with one thread
 
     def rows(self, start: int, out: torch.Tensor) -> torch.Tensor:
         """Write the distances of the points start ... start + r - 1 into ``out`` (m, r, width)."""
@@ -119,15 +149,46 @@ class QuantisedDistances:
         return out
 
     def _strip(self, first: int, r: int) -> torch.Tensor:
-        """(m, r, n - first) distances of the points first ... first + r - 1 to first ... n - 1."""
+        """(m, r, n - first) distances of the points first ... first + r - 1 to first ... n - 1.
+
+        While :attr:`threads` is None, PROBE_COORDINATES coordinates are done with one thread and
+        as many with torch's threads, timed; several threads are kept only when clearly faster
+        per entry. A later strip whose multi-threaded coordinates are slower per entry than the
+        single-threaded probe returns the call to one thread (other processes took a core since),
+        so contention costs part of one strip at most.
+        """
         strip = torch.empty((self.q.shape[1], r, self.n - first), dtype=torch.int16)
         diff = self.work[: strip.numel()].view(strip.shape)
         left = self.q[:, :, first : first + r, None].unbind(0)
         right = self.q[:, :, None, first : self.n].unbind(0)
-        torch.sub(left[0], right[0], out=strip).abs_()
-        for a, b in zip(left[1:], right[1:], strict=True):
-            torch.maximum(strip, torch.sub(a, b, out=diff).abs_(), out=strip)
+        pairs = list(zip(left[1:], right[1:], strict=True))
+        several = torch.get_num_threads()
+        if self.threads is None:
+            probe = min(PROBE_COORDINATES, len(pairs) // 2)
+            single = _max_abs_into(strip, diff, (left[0], right[0]), pairs[:probe], 1)
+            multi = _max_abs_into(strip, diff, None, pairs[probe : 2 * probe], several)
+            self.single_seconds = single / (probe + 1) / strip.numel()
+            self.threads = several if multi < PARALLEL_GAIN * single * probe / (probe + 1) else 1
+            pairs = pairs[2 * probe :]
+            seconds = _max_abs_into(strip, diff, None, pairs, self.threads)
+        else:
+            seconds = _max_abs_into(strip, diff, (left[0], right[0]), pairs, self.threads)
+            pairs = [None, *pairs]
+        if self.threads > 1 and pairs and seconds / len(pairs) / strip.numel() > self.single_seconds:
+            self.threads = 1
         return strip
+
+
+def _max_abs_into(strip, diff, start, pairs, threads: int) -> float:
+    """strip = max(strip, |a - b|) over the coordinate pairs (a, b), with ``threads`` threads,
+    after strip = |a - b| for the pair ``start`` (unless None); the seconds taken."""
+    with num_threads(threads):
+        began = time.perf_counter()
+        if start is not None:
+            torch.sub(*start, out=strip).abs_()
+        for a, b in pairs:
+            torch.maximum(strip, torch.sub(a, b, out=diff).abs_(), out=strip)
+        return time.perf_counter() - began
 
 
 def exact_distances(a: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -281,19 +342,31 @@ def ksg_counts(x: torch.Tensor, y: torch.Tensor, k: int, algorithm: int) -> tupl
     # operation serves both marginals.
     dist, work0, work1 = (torch.empty(2 * block * width, dtype=torch.int16) for _ in range(3))
     n_x, n_y = [], []
-    # The first block is one strip: data that tie too often (TooManyTies) are found cheaply.
+    # The first block is one strip: data that tie too often (TooManyTies) are found cheaply, and
+    # it is timed to choose the thread count (QuantisedDistances.threads).
     starts = [0, *range(min(n, STRIP_ROWS), n, block)]
     for start, stop in zip(starts, [*starts[1:], n], strict=True):
         r = stop - start
-        d = distances.rows(start, dist[: 2 * r * width].view(2, r, width))
-        w0, w1 = (w[: 2 * r * width].view(2 * r, width) for w in (work0, work1))
-        ex, ey = _nearest(torch.maximum(d[0], d[1], out=w0[:r]), x, y, start, k, w1[:r])
-        if algorithm == 1:
-            eps = torch.maximum(ex[:, -1], ey[:, -1])
-            radius = torch.cat([eps, eps])
-        else:
-            radius = torch.cat([ex.amax(dim=1), ey.amax(dim=1)])
-        counts = _count_below(d.view(2 * r, width), radius, algorithm == 1, h, (x, y), start, (w0, w1))
+        with num_threads(distances.threads or torch.get_num_threads()):  # None only in the first block
+            d = distances.rows(start, dist[: 2 * r * width].view(2, r, width))
+        with num_threads(distances.threads):
+            counts = _block_counts(d, x, y, start, k, algorithm, h, (work0, work1))
         n_x.append(counts[:r])
         n_y.append(counts[r:])
     return torch.cat(n_x), torch.cat(n_y)
+
+
+def _block_counts(
+    d: torch.Tensor, x: torch.Tensor, y: torch.Tensor, start: int, k: int, algorithm: int, h: float, work
+) -> torch.Tensor:
+    """The counts (2r,) of the points start ... start + r - 1, x above y, from their int16
+    distances ``d`` (2, r, width); ``work`` is two int16 buffers of at least d's size."""
+    r, width = d.shape[1], d.shape[2]
+    w0, w1 = (w[: 2 * r * width].view(2 * r, width) for w in work)
+    ex, ey = _nearest(torch.maximum(d[0], d[1], out=w0[:r]), x, y, start, k, w1[:r])
+    if algorithm == 1:
+        eps = torch.maximum(ex[:, -1], ey[:, -1])
+        radius = torch.cat([eps, eps])
+    else:
+        radius = torch.cat([ex.amax(dim=1), ey.amax(dim=1)])
+    return _count_below(d.view(2 * r, width), radius, algorithm == 1, h, (x, y), start, (w0, w1))
