@@ -176,7 +176,7 @@ def run(
     for n in sizes:
         for d in dims:
             x, y = correlated_gaussian(n, d, seed)
-            xt, yt = torch.from_numpy(x).float(), torch.from_numpy(y).float()
+            xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # float64, as bmi gets them
             xp, yp = prepared(x, y)
             seconds = {"infoplane": [], "float_loop": [], "bmi": []}
             mi = {}
