@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from infoplane.estimators import estimate, information_plane, variational
 from infoplane.estimators.parameters import parameter_errors
@@ -106,6 +106,7 @@ FAST = [
     dims=st.integers(1, 2),
     marginals=st.sampled_from(["none", "copula"]),
 )
+@example(kind="cauchy", dof=1.0, seed=3772, dims=1, marginals="none")  # NWJ's held-out exp overflowed (found by CI)
 def test_heavy_tails_give_a_finite_estimate_or_an_error_naming_the_method(kind, dof, seed, dims, marginals):
     x, y = _heavy(kind, dof, 160, seed, dims)
     for method, params in FAST:

@@ -51,6 +51,19 @@ def test_the_blockwise_heldout_bound_is_the_bound_of_the_whole_score_matrix(crit
         assert heldout_bound(critic, method, x, y, 1.0) == pytest.approx(float(_evaluate(method, s, 1.0)), abs=1e-9)
 
 
+def test_nwj_on_scores_past_exps_range_is_minus_infinity_as_on_the_whole_matrix_not_an_overflow():
+    # Found by CI on Cauchy data: off-diagonal scores of about 1000 nats; exp(1000 - 1) overflows a float.
+    critic = SeparableCritic(1, 1)
+    x, y = torch.randn(50, 1), torch.randn(50, 1)
+    with torch.no_grad():
+        for p in critic.parameters():
+            p.fill_(3.0)  # scores grow as the products of the two embeddings: hundreds of nats and more
+        s = critic.scores(x * 30, y * 30).double()
+    assert float(s.max()) > 800
+    whole = float(_evaluate("nwj", s, 1.0))
+    assert whole == -math.inf and heldout_bound(critic, "nwj", x * 30, y * 30, 1.0) == whole
+
+
 def test_infonce_above_its_ceiling_stays_below_it_and_says_so():
     task = GaussianTask(2, 2, 12.0)  # 12 bits; 300 rows leave 90 held out: the ceiling is log2(90) = 6.49 bits
     x, y = task.sample(300, seed=0)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 
 import torch
 from torch import nn
@@ -130,6 +131,7 @@ def _evaluate(method: str, s: torch.Tensor, clip: float) -> torch.Tensor:
     return dv_bound(s)
 
 
+_MAX_EXP_ARGUMENT = math.log(sys.float_info.max)  # about 709.8: exp of more overflows a float
 CEILING_MARGIN_BITS = 1.0  # an InfoNCE estimate this close to log2(B) is at the ceiling (module docstring)
 
 
@@ -188,6 +190,10 @@ def heldout_bound(model: nn.Module, method: str, x: torch.Tensor, y: torch.Tenso
         return row_terms / n + math.log(n)
     log_mean_q = float(off_lse) - math.log(n * (n - 1))
     if method == "nwj":
+        # exp(log_mean_q - 1) overflows a float past about 709 nats; the whole-matrix bound is then -inf
+        # (torch's float64 exp overflows to inf), and the caller's non-finite check treats it as a diverged critic.
+        if log_mean_q - 1.0 > _MAX_EXP_ARGUMENT:
+            return -math.inf
         return diag_sum / n - math.exp(log_mean_q - 1.0)
     return diag_sum / n - log_mean_q
 
