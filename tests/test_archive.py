@@ -63,6 +63,7 @@ def test_copy_repo_of_this_checkout_is_what_git_lists(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # over 40 s: CI runs it with `-m long`
 def test_copying_tests_pass_from_an_archive_copy(tmp_path):
     """An archive copy (no .git) runs a test that copies the project and runs Snakemake there."""
     archive = copy_repo(tmp_path / "archive")

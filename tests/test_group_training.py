@@ -307,6 +307,7 @@ def test_dry_run_trains_a_group_in_one_job_and_a_run_target_still_works(tmp_path
 
 
 @pytest.mark.slow
+@pytest.mark.long  # over 40 s: CI runs it with `-m long`
 def test_sigkilled_group_resumes_through_snakemake_to_identical_results(tmp_path):
     works = {}
     for name in ("straight", "killed"):

@@ -51,6 +51,7 @@ def test_the_example_lints_clean(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.long  # over 40 s: CI runs it with `-m long`
 def test_the_example_runs_end_to_end(tmp_path):
     work = _project(tmp_path)
     out = _snakemake(work, "--cores", "2")

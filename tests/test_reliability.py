@@ -95,6 +95,7 @@ def _without_seconds(path: Path) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.long  # over 40 s: CI runs it with `-m long`
 def test_sigkilled_training_resumes_through_snakemake_to_identical_results(tmp_path):
     # The default profile must set rerun-incomplete, or a rerun after a kill stops and asks for it.
     profile = yaml.safe_load((REPO / "workflow/profiles/default/config.yaml").read_text())
