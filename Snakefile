@@ -29,9 +29,11 @@ include: "workflow/rules/benchmarks.smk"
 include: "workflow/rules/estimator_benchmark.smk"
 include: "workflow/rules/variational_limits.smk"
 include: "workflow/rules/lossy_compression.smk"
+include: "workflow/rules/reproductions.smk"
 
 
 rule all:
     input:
         all_targets(),
+        f"{RESULTS}/reproductions.csv",
     default_target: True

@@ -121,6 +121,25 @@ def test_tiny_run_second_experiment_with_two_sweep_keys_and_kde(tiny_run):
 
 
 @pytest.mark.slow
+def test_tiny_run_writes_the_reproduction_table_from_its_claims_and_job_benchmarks(tiny_run):
+    r = tiny_run / "results"
+    table = pd.read_csv(r / "reproductions.csv").set_index("experiment")
+    for name in table.index:
+        claims = r / f"experiments/{name}/claims.csv"
+        if claims.exists():
+            c = pd.read_csv(claims)
+            assert table.loc[name, "claims_checked"] == c["holds"].notna().sum(), name
+            assert table.loc[name, "claims_held"] == (c["holds"].astype(str).str.lower() == "true").sum(), name
+    tishby = table.loc["tishby2017"]
+    runs = len(list((r / "runs/tishby2017").glob("*/seed~*")))
+    # a train, an extract and an estimate job per run (or per group), the aggregate, the claims and each figure
+    assert tishby["runs"] == runs and tishby["jobs"] >= 5 and tishby["cpu_seconds"] > 0 and tishby["max_rss_mb"] > 50
+    bench = list((r / "benchmarks").glob("*/tishby2017/**/*.tsv")) + list((r / "benchmarks").glob("*/tishby2017.tsv"))
+    assert len(bench) == tishby["jobs"]
+    assert (r / "reproductions.md").read_text().startswith("# Reproductions")
+
+
+@pytest.mark.slow
 def test_tiny_run_is_complete_and_reports(tiny_run):
     out = snakemake("-n", "--configfile", TINY, cwd=tiny_run)
     assert "Nothing to be done" in out.stdout + out.stderr

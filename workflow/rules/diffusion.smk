@@ -15,6 +15,8 @@ rule diffusion:
         run_configs=lambda wc: {run: run_config(experiment(wc), p) for run, p in RUNS[wc.experiment].items()},
     log:
         f"{RESULTS}/logs/diffusion/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/diffusion/{{experiment}}.tsv",
     conda:
         "../../envs/infoplane.yaml"
     resources:

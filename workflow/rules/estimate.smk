@@ -11,6 +11,8 @@ rule estimate:
         on_nonfinite=CONFIG["on_nonfinite"],
     log:
         f"{RESULTS}/logs/estimate/{{experiment}}/{{run}}/{{estimator}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/estimate/{{experiment}}/{{run}}/{{estimator}}.tsv",
     threads: 1
     group:
         "estimate"
@@ -58,6 +60,8 @@ for _experiment, _k, _runs, _label in run_groups():
             on_nonfinite=CONFIG["on_nonfinite"],
         log:
             f"{RESULTS}/logs/estimate/{_experiment}/{_label}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/estimate/{_experiment}/{_label}.tsv",
         threads: 1
         conda:
             "../../envs/infoplane.yaml"
@@ -81,6 +85,8 @@ rule aggregate:
         run_configs=lambda wc: {run: run_config(experiment(wc), p) for run, p in RUNS[wc.experiment].items()},
     log:
         f"{RESULTS}/logs/aggregate/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/aggregate/{{experiment}}.tsv",
     conda:
         "../../envs/infoplane.yaml"
     resources:
@@ -109,6 +115,8 @@ rule claims:
         estimator=lambda wc: experiment(wc)["claims"]["estimator"] or next(iter(experiment(wc)["estimators"]), None),
     log:
         f"{RESULTS}/logs/claims/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/claims/{{experiment}}.tsv",
     conda:
         "../../envs/infoplane.yaml"
     resources:

@@ -8,6 +8,8 @@ rule extract:
         run_config=lambda wc: run_config(experiment(wc), sweep_point(wc)),
     log:
         f"{RESULTS}/logs/extract/{{experiment}}/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/extract/{{experiment}}/{{run}}.tsv",
     threads: 1
     conda:
         "../../envs/infoplane.yaml"
@@ -39,6 +41,8 @@ for _experiment, _k, _runs, _label in run_groups():
             stage_root=STAGE_ROOT,
         log:
             f"{RESULTS}/logs/extract/{_experiment}/{_label}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/extract/{_experiment}/{_label}.tsv",
         threads: 1
         conda:
             "../../envs/infoplane.yaml"

@@ -13,6 +13,8 @@ rule figure:
         pdf=f"{RESULTS}/figures/{{experiment}}/{{figure}}.pdf",
     log:
         f"{RESULTS}/logs/figures/{{experiment}}/{{figure}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/{{experiment}}/{{figure}}.tsv",
     conda:
         "../../envs/infoplane.yaml"
     resources:

@@ -14,6 +14,8 @@ rule generalisation:
         estimator=lambda wc: experiment(wc)["claims"]["estimator"] or experiment(wc)["estimators"][0],
     log:
         f"{RESULTS}/logs/generalisation/{{experiment}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/generalisation/{{experiment}}.tsv",
     conda:
         "../../envs/infoplane.yaml"
     resources:

@@ -11,6 +11,8 @@ rule train:
         device=CONFIG["device"],
     log:
         f"{RESULTS}/logs/train/{{experiment}}/{{run}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/train/{{experiment}}/{{run}}.tsv",
     threads: 1
     conda:
         "../../envs/infoplane.yaml"
@@ -55,6 +57,8 @@ for _experiment, _k, _runs, _label in run_groups():
             device=CONFIG["device"],
         log:
             f"{RESULTS}/logs/train/{_experiment}/{_label}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/train/{_experiment}/{_label}.tsv",
         threads: 1
         conda:
             "../../envs/infoplane.yaml"
