@@ -38,8 +38,10 @@ def test_claims_are_counted_and_failures_named(tmp_path):
     path = tmp_path / "claims.csv"
     claims.to_csv(path, index=False)
     _bench(tmp_path / "b/train/exp/r.tsv", 4.0, 10.0, 3.0)
-    exps = [{"experiment": "exp", "config": "c.yaml", "runs": 2, "seeds": 2, "epochs": "10", "claims": str(path)},
-            {"experiment": "bare", "config": "c.yaml", "runs": 1, "seeds": 1, "epochs": "", "claims": None}]  # fmt: skip
+    exps = [
+        {"experiment": "exp", "config": "c.yaml", "runs": 2, "seeds": 2, "epochs": "10", "claims": str(path)},
+        {"experiment": "bare", "config": "c.yaml", "runs": 1, "seeds": 1, "epochs": "", "claims": None},
+    ]
     t = reproduction_table(exps, tmp_path / "b")
     assert t.loc[0, ["claims_held", "claims_checked", "jobs", "cpu_seconds"]].tolist() == [2, 3, 1, 3.0]
     assert t.loc[1, "claims_checked"] == 0 and t.loc[1, "jobs"] == 0

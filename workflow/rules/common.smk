@@ -205,3 +205,22 @@ def scaled_resources(rule_name, mem_mb, runtime, n, mem_per_member=20):
         "mem_mb": per_member("mem_mb", mem_mb) + mem_per_member * n,
         "runtime": min(per_member("runtime", runtime) * n, MAX_GROUP_RUNTIME),
     }
+
+
+# The reproduction table (rules/reproductions.smk).
+def reproduction_experiments():
+    """Per experiment: config file, scale and claims table, as the table's script reads them."""
+    configs = [str(Path(c)) for c in workflow.configfiles] or ["config/config.yaml"]
+    out = []
+    for name, exp in EXPERIMENTS.items():
+        cfgs = [run_config(exp, p) for p in RUNS[name].values()]
+        epochs = sorted({int(c["training"]["epochs"]) for c in cfgs if "epochs" in c.get("training", {})})
+        out.append({
+            "experiment": name,
+            "config": ", ".join(configs),
+            "runs": len(cfgs),
+            "seeds": len({c["training"].get("seed") for c in cfgs}),
+            "epochs": "/".join(map(str, epochs)),
+            "claims": f"{RESULTS}/experiments/{name}/claims.csv" if exp["claims"]["name"] else None,
+        })  # fmt: skip
+    return out

@@ -69,7 +69,8 @@ def reproduction_table(experiments: list[dict], benchmarks_dir: str | Path) -> p
             row |= {"claims_held": None, "claims_checked": 0, "claims_failed": ""}
         rows.append(row | experiment_costs(benchmarks_dir, e["experiment"]))
     table = pd.DataFrame(rows, columns=COLUMNS)
-    return table.astype({"claims_held": "Int64", "claims_checked": "Int64", "jobs": "Int64"})  # a held count may be empty
+    # integer columns that may be empty (no claims): pandas' nullable integers, not floats
+    return table.astype({"claims_held": "Int64", "claims_checked": "Int64", "jobs": "Int64"})
 
 
 def to_markdown(table: pd.DataFrame, title: str = "Reproductions") -> str:
@@ -86,8 +87,11 @@ def to_markdown(table: pd.DataFrame, title: str = "Reproductions") -> str:
         lines += ["", "Claims that do not hold:", ""]
         lines += [f"- `{r.experiment}`: {r.claims_failed}" for r in failed.itertuples(index=False)]
     totals = table[["jobs", "wall_seconds", "cpu_seconds"]].sum()
-    lines += ["", f"In all: {int(totals['jobs'])} jobs, {totals['wall_seconds']:.0f} s of job wall time, "
-              f"{totals['cpu_seconds']:.0f} CPU-seconds (jobs run in parallel: the run's wall time is less)."]  # fmt: skip
+    lines += [
+        "",
+        f"In all: {int(totals['jobs'])} jobs, {totals['wall_seconds']:.0f} s of job wall time, "
+        f"{totals['cpu_seconds']:.0f} CPU-seconds (jobs run in parallel: the run's wall time is less).",
+    ]
     return "\n".join(lines) + "\n"
 
 
